@@ -1,1 +1,11 @@
-"""models"""
+"""Selective-update recurrent models (torch): cells, gates, layers and networks by name.
+
+>>> from surnn_neuro.models import build, MODELS
+>>> sorted(MODELS)[:3]
+['clockwork', 'gru', 'phased']
+"""
+
+from surnn_neuro.models.network import (MODELS, READOUTS, SelectiveUpdateNetwork, build,
+                                        from_config, model_options)
+
+__all__ = ["MODELS", "READOUTS", "SelectiveUpdateNetwork", "build", "from_config", "model_options"]

@@ -1,0 +1,159 @@
+"""Training and evaluation of a model on a task.
+
+Loss = task loss + λ · budget, with budget = Σ_layers mean over (batch, neuron) of Σ_t g_t: the
+average number of updates per neuron per sequence, as in the SA-RNN authors' code (eq. 9 of the paper
+penalises the soft likelihood ũ_t instead; with identity straight-through gradients the two have the
+same gradient and differ only in the logged value). Unnormalised by T, as there: λ values transfer
+from the paper but scale with the sequence length.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from surnn_neuro.errors import UserError
+from surnn_neuro.models import MODELS, build
+from surnn_neuro.training.tasks import TaskData
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a training run (stored in the checkpoint)."""
+
+    task: str
+    model: str
+    hidden: int = 64
+    layers: int = 1
+    epochs: int = 10
+    batch_size: int = 32
+    lr: float = 3e-3
+    budget: float = 0.0
+    seq_len: int | None = None
+    seed: int = 0
+    clip: float = 1.0
+    options: dict = field(default_factory=dict)
+    data_dir: str | None = None
+    device: str = "auto"
+
+    def __post_init__(self):
+        if self.model not in MODELS:
+            raise UserError(f"--model: unknown model {self.model!r}; known: {', '.join(MODELS)}")
+        for name in ("hidden", "layers", "epochs", "batch_size"):
+            if getattr(self, name) < 1:
+                raise UserError(f"--{name.replace('_', '-')}: must be >= 1, got {getattr(self, name)}")
+        if not self.lr > 0:
+            raise UserError(f"--lr: must be > 0, got {self.lr}")
+        if self.budget < 0:
+            raise UserError(f"--budget: must be >= 0, got {self.budget}")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise UserError(f"--device: unknown device {self.device!r}; known: auto, cpu, cuda")
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UserError("--device cuda: no CUDA device is available here; use --device cpu or auto")
+    return torch.device(name)
+
+
+def build_for_task(cfg: TrainConfig, task: TaskData):
+    """The model of ``cfg`` sized for ``task`` (readout mode from the task)."""
+    opts = dict(cfg.options)
+    opts.setdefault("readout", task.readout)
+    opts.setdefault("seq_len", task.seq_len)
+    try:
+        return build(cfg.model, task.input_size, cfg.hidden, task.output_size, layers=cfg.layers, **opts)
+    except ValueError as e:
+        raise UserError(f"--option: {e}") from None
+
+
+def budget_term(gates) -> torch.Tensor:
+    """Σ_layers mean over batch and neurons of Σ_t g (updates per neuron per sequence)."""
+    return sum(g.sum(0).mean() for g in gates)
+
+
+@torch.no_grad()
+def evaluate(model, task: TaskData, split="test", batch_size=256, device=None, return_gates=False):
+    """Score ``model`` on a split: dict(metric, value, update_rate, per-layer rates[, gates])."""
+    device = device or next(model.parameters()).device
+    x_all, y_all = (task.x_test, task.y_test) if split == "test" else (task.x_train, task.y_train)
+    model.eval()
+    total, n, ones, slots = 0.0, 0, 0.0, 0
+    per_layer = None
+    kept = []
+    for s in range(0, len(x_all), batch_size):
+        x = x_all[s:s + batch_size].to(device).transpose(0, 1)
+        y = y_all[s:s + batch_size].to(device)
+        out, gates = model(x)
+        total += task.score(out, y)
+        n += len(y)
+        rates = [float(g.sum()) for g in gates]
+        per_layer = rates if per_layer is None else [a + b for a, b in zip(per_layer, rates)]
+        ones += sum(rates)
+        slots += sum(g.numel() for g in gates)
+        if return_gates:
+            kept.append([g.transpose(0, 1).bool().cpu() for g in gates])
+    value = total / n
+    layer_slots = [slots / len(per_layer) for _ in per_layer]
+    res = {"metric": task.metric, "value": value, "update_rate": ones / slots,
+           "layer_update_rates": [a / b for a, b in zip(per_layer, layer_slots)], "n": n}
+    if return_gates:
+        res["gates"] = [torch.cat([k[i] for k in kept]).numpy() for i in range(len(per_layer))]
+    return res
+
+
+def train(cfg: TrainConfig, task: TaskData, progress=True, log=None):
+    """Train a model; returns (model, history). Deterministic for a given seed on a given device."""
+    torch.manual_seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    device = resolve_device(cfg.device)
+    model = build_for_task(cfg, task).to(device)
+    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    n = len(task.x_train)
+    steps_per_epoch = math.ceil(n / cfg.batch_size)
+    history = []
+    bar = tqdm(total=cfg.epochs * steps_per_epoch, desc=f"train {cfg.model} on {cfg.task}",
+               disable=not progress, unit="batch", leave=False)
+    t0 = time.perf_counter()
+    try:
+        for epoch in range(cfg.epochs):
+            model.train()
+            model.set_epoch(epoch)
+            perm = torch.randperm(n, generator=gen)
+            tot_loss, tot_rate = 0.0, 0.0
+            for s in range(0, n, cfg.batch_size):
+                idx = perm[s:s + cfg.batch_size]
+                x = task.x_train[idx].to(device).transpose(0, 1)
+                y = task.y_train[idx].to(device)
+                out, gates = model(x)
+                loss = task.loss(out, y)
+                if cfg.budget > 0:
+                    loss = loss + cfg.budget * budget_term(gates)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                if cfg.clip > 0:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
+                opt.step()
+                rate = float(sum(g.detach().mean() for g in gates) / len(gates))
+                tot_loss += float(loss) * len(idx)
+                tot_rate += rate * len(idx)
+                bar.update(1)
+                bar.set_postfix(epoch=epoch, loss=f"{float(loss):.4f}", rate=f"{rate:.2f}")
+            history.append({"epoch": epoch, "loss": tot_loss / n, "update_rate": tot_rate / n})
+            if log is not None:
+                log(history[-1])
+    finally:
+        bar.close()
+    return model, {"epochs": history, "train_seconds": time.perf_counter() - t0}
+
+
+def config_dict(cfg: TrainConfig) -> dict:
+    return asdict(cfg)
