@@ -1,0 +1,273 @@
+"""Figures for papers: energy bars, accuracy–energy Pareto over λ, update raster.
+
+Each function takes plain data and an output path, writes a PNG atomically and returns the path.
+Figures are drawn on matplotlib's Agg canvas directly (no pyplot, no global backend switch), at
+``DPI`` dots per inch with fixed sizes, so the pixel size of every figure is known:
+
+- :func:`plot_energy_bars`, :func:`plot_pareto`: ``FIGSIZE`` (8 × 5 in) → 1200 × 750 px;
+- :func:`plot_update_raster`: :func:`raster_figsize` (8 in wide, 1.2 + 2.6 in per layer).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from surnn_neuro.fileio import atomic_path
+from surnn_neuro.metrics.energy import format_energy
+
+DPI = 150
+FIGSIZE = (8.0, 5.0)
+ENERGY_AXIS = "estimated energy per inference (pJ)"
+_RC = {"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "legend.fontsize": 9,
+       "xtick.labelsize": 10, "ytick.labelsize": 10}
+_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
+_REF_COLOR = "#7f7f7f"
+_MARKERS = ["o", "s", "^", "D", "v", "P", "X", "<"]
+
+
+def _new_figure(figsize) -> Figure:
+    import matplotlib
+
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=figsize, dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save(fig: Figure, out_path) -> Path:
+    out_path = Path(out_path)
+    with atomic_path(out_path, suffix=".png") as tmp:
+        fig.savefig(tmp, format="png", dpi=DPI)
+    return out_path
+
+
+def raster_figsize(n_layers: int) -> tuple:
+    """Figure size (inches) of :func:`plot_update_raster` for ``n_layers`` layers."""
+    return (8.0, 1.2 + 2.6 * n_layers)
+
+
+# --- (1) energy bars ---------------------------------------------------------------------------
+
+def plot_energy_bars(energies: Mapping, out_path, reference: str | None = None, title: str | None = None) -> Path:
+    """Grouped bars of estimated energy per inference, one group per profile, log scale.
+
+    Parameters
+    ----------
+    energies : {profile label: {model label: pJ}}
+        Every profile should list the same models (missing ones are left out of that group).
+    out_path : path of the PNG.
+    reference : str, optional
+        Model label drawn grey and hatched (the dense GRU).
+    """
+    import matplotlib
+
+    profiles = list(energies)
+    if not profiles:
+        raise ValueError("plot_energy_bars: no profiles")
+    models = []
+    for p in profiles:
+        for m in energies[p]:
+            if m not in models:
+                models.append(m)
+    for p in profiles:
+        for m, v in energies[p].items():
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+                raise ValueError(f"plot_energy_bars: energy of {m!r} on {p!r} must be > 0 for a log axis, got {v!r}")
+    with matplotlib.rc_context(_RC):
+        fig = _new_figure(FIGSIZE)
+        ax = fig.add_subplot()
+        n = len(models)
+        width = 0.8 / n
+        x = np.arange(len(profiles))
+        annotate = len(profiles) * n <= 24
+        ci = 0
+        for j, m in enumerate(models):
+            is_ref = m == reference
+            color = _REF_COLOR if is_ref else _COLORS[ci % len(_COLORS)]
+            ci += 0 if is_ref else 1
+            xs, ys = [], []
+            for i, p in enumerate(profiles):
+                if m in energies[p]:
+                    xs.append(x[i] - 0.4 + width * (j + 0.5))
+                    ys.append(energies[p][m])
+            bars = ax.bar(xs, ys, width=width * 0.92, color=color, label=m,
+                          hatch="//" if is_ref else None, edgecolor="black" if is_ref else color, linewidth=0.6)
+            if annotate:
+                for b, v in zip(bars, ys):
+                    ax.annotate(format_energy(v), (b.get_x() + b.get_width() / 2, v), xytext=(0, 2),
+                                textcoords="offset points", ha="center", va="bottom", fontsize=7, rotation=90)
+        ax.set_yscale("log")
+        lo = min(v for p in profiles for v in energies[p].values())
+        hi = max(v for p in profiles for v in energies[p].values())
+        ax.set_ylim(lo / 3, hi * (40 if annotate else 3))  # head room for the rotated labels
+        ax.set_xticks(x)
+        ax.set_xticklabels([_wrap(p) for p in profiles])
+        ax.set_ylabel(ENERGY_AXIS)
+        ax.set_xlabel("energy profile (per-op constants)")
+        ax.set_title(title or "Estimated energy per inference by hardware profile (estimate)")
+        ax.grid(axis="y", which="major", alpha=0.3)
+        ax.legend(loc="upper left", ncols=min(n, 3), frameon=False)
+        return _save(fig, out_path)
+
+
+def _wrap(label: str, width: int = 22) -> str:
+    words, lines, cur = label.split(), [], ""
+    for w in words:
+        if cur and len(cur) + 1 + len(w) > width:
+            lines.append(cur)
+            cur = w
+        else:
+            cur = f"{cur} {w}".strip()
+    lines.append(cur)
+    return "\n".join(lines)
+
+
+def _pow10_label(v: float, _pos=None) -> str:
+    """``2e4`` → ``$2\\times10^{4}$``, ``1e5`` → ``$10^{5}$`` (tick labels in pJ)."""
+    if v <= 0:
+        return ""
+    k = int(math.floor(math.log10(v) + 1e-9))
+    m = round(v / 10 ** k, 6)
+    return f"$10^{{{k}}}$" if m == 1 else f"${m:g}\\times10^{{{k}}}$"
+
+
+def _log_ticks(axis, lo: float, hi: float) -> None:
+    """Label 1, 2, 5 × 10^k on a log axis spanning few decades (the default labels only 10^k)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    decades = math.log10(hi / lo) if lo > 0 and hi > lo else 0.0
+    subs = tuple(range(1, 10)) if decades <= 1 else (1.0, 2.0, 5.0) if decades <= 4 else (1.0,)
+    axis.set_major_locator(LogLocator(base=10, subs=subs))
+    axis.set_major_formatter(FuncFormatter(_pow10_label))
+    axis.set_minor_formatter(NullFormatter())
+
+
+# --- (2) accuracy vs energy, Pareto over λ -------------------------------------------------------
+
+def pareto_front(points) -> list:
+    """Indices of the non-dominated points (lower energy and higher accuracy), by rising energy.
+
+    A point is on the front if no other point has energy ≤ and accuracy ≥ with one strict.
+
+    >>> pareto_front([{"energy_pJ": 10, "accuracy": 0.8}, {"energy_pJ": 5, "accuracy": 0.85},
+    ...               {"energy_pJ": 20, "accuracy": 0.9}, {"energy_pJ": 20, "accuracy": 0.7}])
+    [1, 2]
+    """
+    order = sorted(range(len(points)), key=lambda i: (points[i]["energy_pJ"], -points[i]["accuracy"]))
+    front, best = [], -math.inf
+    for i in order:
+        if points[i]["accuracy"] > best:
+            front.append(i)
+            best = points[i]["accuracy"]
+    return front
+
+
+def plot_pareto(points, out_path, reference: Mapping | None = None, profile_label: str = "",
+                title: str | None = None) -> Path:
+    """Accuracy against estimated energy per inference, one point per update budget λ.
+
+    Parameters
+    ----------
+    points : sequence of {"lambda": float, "energy_pJ": float, "accuracy": float in [0, 1],
+        optional "model": str}
+        One series (and one Pareto front) per model.
+    reference : {"label", "energy_pJ", "accuracy"}, optional
+        The dense GRU, drawn as a star with a dotted line at its accuracy.
+    profile_label : str
+        Energy profile named in the title.
+    """
+    import matplotlib
+
+    if not points:
+        raise ValueError("plot_pareto: no points")
+    for p in points:
+        for k in ("lambda", "energy_pJ", "accuracy"):
+            if k not in p:
+                raise ValueError(f"plot_pareto: point {dict(p)!r} lacks {k!r}")
+        if not p["energy_pJ"] > 0:
+            raise ValueError(f"plot_pareto: energy must be > 0 for a log axis, got {p['energy_pJ']!r}")
+    series = {}
+    for p in points:
+        series.setdefault(p.get("model", "model"), []).append(p)
+    with matplotlib.rc_context(_RC):
+        fig = _new_figure(FIGSIZE)
+        ax = fig.add_subplot()
+        for k, (name, pts) in enumerate(series.items()):
+            color = _COLORS[k % len(_COLORS)]
+            e = np.array([p["energy_pJ"] for p in pts], float)
+            a = 100 * np.array([p["accuracy"] for p in pts], float)
+            ax.scatter(e, a, color=color, marker=_MARKERS[k % len(_MARKERS)], s=40, zorder=3,
+                       label=f"{name} (λ sweep)")
+            front = pareto_front(pts)
+            ax.step(e[front], a[front], where="post", color=color, lw=1.5, alpha=0.8, zorder=2,
+                    label=f"{name} Pareto front")
+            for p, ei, ai in zip(pts, e, a):
+                ax.annotate(f"λ={p['lambda']:g}", (ei, ai), xytext=(5, 4), textcoords="offset points",
+                            fontsize=8, color=color)
+        if reference is not None:
+            ax.scatter([reference["energy_pJ"]], [100 * reference["accuracy"]], marker="*", s=220,
+                       color=_REF_COLOR, edgecolor="black", zorder=4, label=reference.get("label", "dense gru"))
+            ax.axhline(100 * reference["accuracy"], color=_REF_COLOR, ls=":", lw=1, zorder=1)
+        ax.set_xscale("log")
+        energies_all = [p["energy_pJ"] for p in points] + ([reference["energy_pJ"]] if reference else [])
+        _log_ticks(ax.xaxis, min(energies_all), max(energies_all))
+        ax.set_xlabel(ENERGY_AXIS)
+        ax.set_ylabel("accuracy (%)")
+        ax.set_title(title or f"Accuracy vs estimated energy{' — ' + profile_label if profile_label else ''}")
+        ax.grid(alpha=0.3, which="both")
+        ax.margins(x=0.2, y=0.12)
+        ax.legend(loc="lower right", frameon=True, framealpha=0.9)
+        return _save(fig, out_path)
+
+
+# --- (3) update raster ---------------------------------------------------------------------------
+
+def plot_update_raster(gate_spikes: Mapping, out_path, sample: int = 0, layers=None,
+                       title: str | None = None) -> Path:
+    """Neurons × time image of one sample's gate spikes (black = update), one panel per layer.
+
+    Parameters
+    ----------
+    gate_spikes : {layer: bool array (B, T, H) or (T, H)}
+        As in ``Trace.gate_spikes``.
+    sample : int
+        Which sample b to draw (ignored for (T, H) arrays).
+    layers : sequence of str, optional
+        Layers to draw, in order; default all.
+    """
+    import matplotlib
+
+    names = list(gate_spikes) if layers is None else list(layers)
+    if not names:
+        raise ValueError("plot_update_raster: no layers")
+    images = []
+    for name in names:
+        if name not in gate_spikes:
+            raise ValueError(f"plot_update_raster: unknown layer {name!r}; known: {', '.join(map(str, gate_spikes))}")
+        g = np.asarray(gate_spikes[name])
+        if g.ndim == 3:
+            if not 0 <= sample < g.shape[0]:
+                raise ValueError(f"plot_update_raster: sample {sample} out of range for {g.shape[0]} samples")
+            g = g[sample]
+        if g.ndim != 2:
+            raise ValueError(f"plot_update_raster: layer {name!r}: expected (B, T, H) or (T, H), got {g.shape}")
+        images.append(g.astype(bool))
+    with matplotlib.rc_context(_RC):
+        fig = _new_figure(raster_figsize(len(names)))
+        axes = fig.subplots(len(names), 1, squeeze=False)[:, 0]
+        for ax, name, g in zip(axes, names, images):
+            T, H = g.shape
+            ax.imshow(g.T, aspect="auto", interpolation="nearest", cmap="Greys", vmin=0, vmax=1,
+                      origin="lower", extent=(-0.5, T - 0.5, -0.5, H - 0.5))
+            rate = float(g.mean()) if g.size else 0.0
+            ax.set_title(f"{name}: update rate {100 * rate:.1f}% ({int(g.sum())} of {g.size} neuron-steps)")
+            ax.set_ylabel(f"neuron (H = {H})")
+            ax.set_xlabel("time step t")
+        fig.suptitle(title or f"Gate spikes of sample {sample} (black = state updated)")
+        return _save(fig, out_path)
