@@ -95,3 +95,17 @@ class Trace:
         spikes = sum(int(g.sum()) for g in self.gate_spikes.values())
         slots = sum(g.size for g in self.gate_spikes.values())
         return spikes / slots if slots else 0.0
+
+
+def traces_equal(a: Trace, b: Trace, outputs_atol: float = 0.0) -> bool:
+    """Same backend-independent content: names, batch size, gate spikes and counts exactly, outputs
+    within ``outputs_atol`` (0: identical). ``backend`` and ``metadata`` are compared too."""
+    if (a.backend, tuple(a.node_names), tuple(a.layer_names), a.n_samples, a.metadata) != (
+        b.backend, tuple(b.node_names), tuple(b.layer_names), b.n_samples, b.metadata
+    ):
+        return False
+    if np.shape(a.outputs) != np.shape(b.outputs) or not np.allclose(a.outputs, b.outputs, rtol=0, atol=outputs_atol):
+        return False
+    if any(not np.array_equal(a.gate_spikes[k], b.gate_spikes[k]) for k in a.layer_names):
+        return False
+    return all(np.array_equal(getattr(a, f), getattr(b, f)) for f in COUNT_FIELDS)

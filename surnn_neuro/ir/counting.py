@@ -1,0 +1,204 @@
+"""Event and operation counting of docs/semantics.md §4, from the input and the gate spikes alone.
+
+Backends that do not count while they run (dense numpy, snnTorch, Norse) call
+:func:`count_trace_fields`; the event-driven reference simulator counts inline and a test checks the
+two agree. Every count is per node (rows in ``EventGraph.node_names`` order), per step, summed over
+the batch:
+
+- ``events``: input events at t (input row); delta events at t = gate spikes (layer rows); 0 (readout).
+- ``synaptic_ops``: attributed to the receiving node and to the step the event is sent.
+  Layer l: ``Σ_{input events j} fanout([W_ih; W_in], j) + Σ_{own delta events i}
+  fanout([W_hh; w_self; w_global], i)`` (W_in, w_self: threshold gate; w_global: global gate, one row);
+  the input events of layer l > 1 are the delta events of layer l − 1. Readout:
+  ``Σ_{last layer's delta events i} fanout(W_o, i)``. ``fanout(W, j) = nnz(W[:, j])``.
+- ``ac_ops``: the synaptic ops of input-node events whose value (the delta, for ``delta`` encoding) is
+  in {−1, 0, 1}; layer delta events are graded, so all their ops are MACs.
+- ``neuron_updates``: gate spikes at t (candidates computed).
+- ``dense_macs``: per sample and step ``G·H·(V + H)`` + gate network (threshold ``H·V + H``,
+  global ``H``) per layer; readout ``O·H`` every step (``mean``, ``all``) or at ``t = T−1`` (``last``).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from surnn_neuro.ir.graph import EventGraph
+from surnn_neuro.ir.trace import COUNT_FIELDS
+
+
+def fanout(w: np.ndarray) -> np.ndarray:
+    """``fanout(W, j) = nnz(W[:, j])`` for every column j: ``(n_cols,)`` int64."""
+    return np.count_nonzero(np.asarray(w), axis=0).astype(np.int64)
+
+
+def input_events(x: np.ndarray, encoding: str) -> tuple[np.ndarray, np.ndarray]:
+    """Input events of ``x: (B, T, V)``: ``(mask, values)``, both ``(B, T, V)``.
+
+    ``dense``/``spikes``: events at the non-zero entries of ``x_t``, values ``x_t``;
+    ``delta``: at the non-zero entries of ``d_t = x_t − x_{t−1}`` (``x_{−1} = 0``), values ``d_t``.
+    """
+    if encoding == "delta":
+        values = np.diff(x, axis=1, prepend=0.0)
+    elif encoding in ("dense", "spikes"):
+        values = x
+    else:
+        raise ValueError(f"unknown input encoding {encoding!r}; known: dense, delta, spikes")
+    return values != 0, values
+
+
+def is_ac_value(values: np.ndarray) -> np.ndarray:
+    """NeuroBench's AC rule: an event value in {−1, 0, 1} triggers accumulates, others MACs."""
+    return (values == 1) | (values == -1) | (values == 0)
+
+
+class GateCost(NamedTuple):
+    """What a gate kind adds to the counts of its layer (H neurons, V layer inputs)."""
+
+    fanout_in: Callable  # (gate, V) -> (V,) extra fan-out of each input event
+    fanout_rec: Callable  # (gate) -> (H,) extra fan-out of each own delta event
+    dense_macs: Callable  # (gate, V) -> MACs of the gate network per dense step and sample
+    flops: Callable  # (gate, V, updated (B, T)) -> (B, T) gate multiplications (SA-RNN FLOPs)
+
+
+def _zeros_in(gate, v):
+    return np.zeros(v, dtype=np.int64)
+
+
+def _zeros_rec(gate):
+    return np.zeros(gate.size, dtype=np.int64)
+
+
+def _no_flops(gate, v, updated):
+    return np.zeros_like(updated)
+
+
+#: One row per gate kind; a gate kind missing here fails loudly in every count.
+GATE_COSTS = {
+    "oscillator": GateCost(
+        _zeros_in, _zeros_rec, lambda g, v: 0,
+        lambda g, v, u: np.full_like(u, g.size * g.omega.shape[0]),  # H·K every step
+    ),
+    "threshold": GateCost(
+        lambda g, v: fanout(g.w_in),
+        lambda g: (g.w_self != 0).astype(np.int64),
+        lambda g, v: g.size * v + g.size,  # W_in x and w_self ⊙ h
+        lambda g, v, u: np.full_like(u, g.size * (v + 1)),  # H·(V+1) every step
+    ),
+    "schedule": GateCost(_zeros_in, _zeros_rec, lambda g, v: 0, _no_flops),
+    "global": GateCost(
+        _zeros_in,
+        lambda g: (g.weight != 0).astype(np.int64),
+        lambda g, v: g.size,  # w·h
+        lambda g, v, u: np.where(u > 0, g.size, 0).astype(np.int64),  # w·h_t after each update
+    ),
+    "always": GateCost(_zeros_in, _zeros_rec, lambda g, v: 0, _no_flops),
+}
+
+#: SA-RNN FLOPs of one candidate (multiplications per updated neuron), V inputs, H neurons.
+CELL_FLOPS = {
+    "gru": lambda v, h: 3 * (v + h) + 3,  # three matrix rows per gate kind + r⊙gh_n, z⊙h, (1−z)⊙n
+    "rnn": lambda v, h: v + h,
+    "lstm": lambda v, h: 4 * (v + h) + 3,
+}
+
+
+def gate_cost(gate) -> GateCost:
+    """The ``GATE_COSTS`` row of ``gate``'s kind; ValueError listing the known kinds otherwise."""
+    try:
+        return GATE_COSTS[type(gate).kind]
+    except KeyError:
+        raise ValueError(
+            f"no counting rule for gate kind {type(gate).kind!r}; known: {', '.join(GATE_COSTS)}"
+        ) from None
+
+
+def layer_fanouts(graph: EventGraph, layer_name: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(fan_in (V,), fan_rec (H,))`` of a layer: fan-out of one input event j into the layer and
+    its gate, and of one own delta event i into ``W_hh`` and the gate (docs/semantics.md §4)."""
+    layer = graph.node(layer_name)
+    gate = graph.gate_of(layer_name)
+    cost = gate_cost(gate)
+    fan_in = fanout(layer.w_ih) + cost.fanout_in(gate, layer.input_size)
+    fan_rec = fanout(layer.w_hh) + cost.fanout_rec(gate)
+    return fan_in, fan_rec
+
+
+def _check_spikes(graph: EventGraph, gate_spikes: dict, b: int | None, t: int | None):
+    out = {}
+    for layer in graph.layers:
+        if layer.name not in gate_spikes:
+            raise ValueError(f"gate_spikes: missing layer '{layer.name}'")
+        g = np.asarray(gate_spikes[layer.name])
+        if g.ndim != 3 or g.shape[2] != layer.hidden_size or (b is not None and g.shape[0] != b) or (
+            t is not None and g.shape[1] != t
+        ):
+            raise ValueError(
+                f"gate_spikes['{layer.name}']: expected (B={b}, T={t}, H={layer.hidden_size}), got {g.shape}"
+            )
+        out[layer.name] = g.astype(bool, copy=False)
+        b = g.shape[0]  # every layer has the same batch
+    return out
+
+
+def count_trace_fields(graph: EventGraph, x: np.ndarray, gate_spikes: dict) -> dict:
+    """The five count arrays of a Trace, each ``(N, T)`` int64, N = ``len(graph.node_names)``.
+
+    ``x: (B, T, V)`` the network input (values as given to the input node, before encoding);
+    ``gate_spikes[layer]: (B, T, H)`` bool. Summed over the batch.
+    """
+    x = graph.check_input(x)
+    n_b, n_t, _ = x.shape
+    spikes = _check_spikes(graph, gate_spikes, n_b, n_t)
+    n = len(graph.node_names)
+    counts = {name: np.zeros((n, n_t), dtype=np.int64) for name in COUNT_FIELDS}
+
+    mask, values = input_events(x, graph.input.encoding)
+    counts["events"][0] = mask.sum(axis=(0, 2))
+    sent = mask.astype(np.int64)  # events arriving at the next layer, (B, T, V)
+    sent_ac = (mask & is_ac_value(values)).astype(np.int64)
+
+    for row, layer in enumerate(graph.layers, start=1):
+        gate = graph.gate_of(layer.name)
+        fan_in, fan_rec = layer_fanouts(graph, layer.name)
+        g = spikes[layer.name].astype(np.int64)
+        h, v = layer.hidden_size, layer.input_size
+        counts["events"][row] = g.sum(axis=(0, 2))
+        counts["neuron_updates"][row] = counts["events"][row]
+        counts["synaptic_ops"][row] = (sent @ fan_in + g @ fan_rec).sum(axis=0)
+        counts["ac_ops"][row] = (sent_ac @ fan_in).sum(axis=0)
+        dense = layer.gates_per_cell * h * (v + h) + gate_cost(gate).dense_macs(gate, v)
+        counts["dense_macs"][row] = n_b * dense
+        sent = g
+        sent_ac = np.zeros_like(g)  # delta events are graded
+
+    ro = graph.readout
+    counts["synaptic_ops"][-1] = (sent @ fanout(ro.weight)).sum(axis=0)
+    macs = n_b * ro.output_size * ro.input_size
+    if ro.mode == "last":
+        counts["dense_macs"][-1, -1] = macs
+    else:
+        counts["dense_macs"][-1] = macs
+    return counts
+
+
+def flops_per_sequence(graph: EventGraph, gate_spikes: dict, n_steps: int) -> np.ndarray:
+    """SA-RNN FLOPs (multiplications to compute the new states, gate networks included) of each
+    sequence: ``(B,)`` int64, summed over layers and steps (take ``.mean()`` for the paper's number).
+
+    Per layer, step and sample: ``updated · m_cell + gate_mults`` with ``m_cell`` = ``3(V+H) + 3``
+    (gru), ``V + H`` (rnn), ``4(V+H) + 3`` (lstm) and ``gate_mults`` = ``H·K`` (oscillator),
+    ``H·(V+1)`` (threshold), ``H`` at each step where the global gate updated (``Δũ = σ(w·h_t + b)``
+    is needed only then), 0 (schedule, always). The readout is not counted.
+    """
+    spikes = _check_spikes(graph, gate_spikes, None, n_steps)
+    total = None
+    for layer in graph.layers:
+        gate = graph.gate_of(layer.name)
+        v, h = layer.input_size, layer.hidden_size
+        updated = spikes[layer.name].sum(axis=2, dtype=np.int64)  # (B, T)
+        f = updated * CELL_FLOPS[layer.cell](v, h) + gate_cost(gate).flops(gate, v, updated)
+        f = f.sum(axis=1)
+        total = f if total is None else total + f
+    return total.astype(np.int64)

@@ -1,0 +1,320 @@
+"""Event-driven reference simulator (docs/semantics.md §3): work grows with events, not with T × H.
+
+Per layer and sample it keeps sigma accumulators, bias folded in,
+
+    S_in = [W_ih; W_in] x_t + [b_ih; bias_gate]     (G·H [+ H],)   input drive (+ threshold gate)
+    S_h  = W_hh h_{t-1} + b_hh                       (G·H,)         recurrent drive
+    S_self = w_self ⊙ h_{t-1}  (threshold gate)      S_glob = w_global · h  (global gate)
+
+and changes them only when an event arrives: ``S += W[:, idx] @ values[idx]`` (with W stored
+transposed, the column gather is a contiguous row gather). Input-node events (``dense``/``spikes``:
+the non-zero entries of ``x_t``) rebuild ``S_in`` each step; ``delta`` input events and the delta
+events of the previous layer (same step) accumulate into it. A layer's own delta events
+``Δ_i = h_{t,i} − h_{t−1,i}`` of step t accumulate into ``S_h`` after the candidate of step t, so they
+act from step t + 1. The candidate is computed only for the neurons whose gate fired, from rows
+``i, H + i, …, (G−1)·H + i`` of the accumulators; closed neurons are never written (bit-exact copy).
+
+Gates: oscillator, schedule and always trains are input-independent and precomputed once per call
+(``(T, H)``, shared over the batch); threshold fires where ``S_self + S_in[GH:] > 0`` (strict);
+global keeps ``ũ``, ``Δũ`` per sample and fires all H neurons when ``ũ > 0.5``.
+
+It counts events and operations inline, by its own means (fan-outs of its own transposed matrices),
+independently of :mod:`surnn_neuro.ir.counting`; a test checks the two agree.
+
+Cost per step and sample: O(input events · (G+1)·H + delta events · (G·H + O) + updated neurons ·
+cell cost), plus O(H) for a threshold gate's comparison. Batch samples run one after the other.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from surnn_neuro.ir.graph import EventGraph
+from surnn_neuro.ir.nodes import GlobalGate, ThresholdGate
+from surnn_neuro.ir.trace import COUNT_FIELDS, Trace
+from surnn_neuro.simulators._cells import cell_fn, sigmoid
+
+#: When more than this fraction of a matrix' columns carries events, one dense product over the
+#: scattered event vector is cheaper than gathering the columns (same sum, no events dropped).
+DENSE_CROSSOVER = 0.4
+#: Rows of the transposed matrix gathered at once (128 × 3072 float64 = 3 MB).
+GATHER_CHUNK = 128
+
+_EMPTY_IDX = np.zeros(0, dtype=np.intp)
+
+
+def _split_by_step(mask: np.ndarray):
+    """``mask: (T, N)`` -> ``(idx, bounds)``: the events of step t are ``idx[bounds[t]:bounds[t+1]]``."""
+    tt, ii = np.nonzero(mask)
+    bounds = np.searchsorted(tt, np.arange(mask.shape[0] + 1))
+    return tt, ii.astype(np.intp), bounds
+
+
+#: EventGraph -> {(matrix key, dtype): (W.T contiguous, read-only; fan-out of each column)}.
+#: Graphs are immutable (frozen, read-only arrays), so the transposes are made once per graph and
+#: dtype and live as long as the graph: repeated ``run`` calls (batches of a test set) skip the copy.
+_TRANSPOSED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _transposed(graph: EventGraph, key: str, make_w, dtype):
+    cache = _TRANSPOSED.setdefault(graph, {})
+    k = (key, np.dtype(dtype).str)
+    if k not in cache:
+        w_t = np.ascontiguousarray(make_w().T, dtype=dtype)  # column j of W is row j of w_t
+        w_t.flags.writeable = False
+        cache[k] = (w_t, np.count_nonzero(w_t, axis=1).astype(np.int64))
+    return cache[k]
+
+
+class _Sigma:
+    """``S += W[:, idx] @ v`` on a transposed weight matrix ``w_t = W.T`` with a reusable buffer.
+
+    Columns are gathered in chunks of ``GATHER_CHUNK`` rows of ``w_t`` into a small buffer that stays
+    in cache; ``np.take(..., mode="clip")`` because ``mode="raise"`` buffers ``out`` (about 3×
+    slower). Above ``DENSE_CROSSOVER`` of the columns one product with the scattered event vector is
+    faster than gathering (same sum; zero entries add exact zeros).
+    """
+
+    def __init__(self, graph: EventGraph, key: str, make_w, dtype):
+        self.w_t, self.fanout = _transposed(graph, key, make_w, dtype)  # w_t: (n_cols, n_rows)
+        self.n_cols = self.w_t.shape[0]
+        self.crossover = max(1, int(DENSE_CROSSOVER * self.n_cols))
+        self.buf = np.empty((min(GATHER_CHUNK, self.n_cols), self.w_t.shape[1]), dtype=dtype)
+        self.scatter = np.zeros(self.n_cols, dtype=dtype)
+
+    def product(self, idx: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """``W[:, idx] @ v`` (a new array)."""
+        n = idx.shape[0]
+        if n > self.crossover:
+            self.scatter[idx] = v
+            out = self.scatter @ self.w_t
+            self.scatter[idx] = 0.0
+            return out
+        if n <= GATHER_CHUNK:
+            return v @ np.take(self.w_t, idx, axis=0, out=self.buf[:n], mode="clip")
+        out = v[:GATHER_CHUNK] @ np.take(self.w_t, idx[:GATHER_CHUNK], axis=0, out=self.buf, mode="clip")
+        for a in range(GATHER_CHUNK, n, GATHER_CHUNK):
+            b = min(n, a + GATHER_CHUNK)
+            out += v[a:b] @ np.take(self.w_t, idx[a:b], axis=0, out=self.buf[: b - a], mode="clip")
+        return out
+
+    def add(self, s: np.ndarray, idx: np.ndarray, v: np.ndarray) -> None:
+        """``S += W[:, idx] @ v`` in place."""
+        s += self.product(idx, v)
+
+    def set(self, s: np.ndarray, base: np.ndarray, idx: np.ndarray, v: np.ndarray) -> None:
+        """``S = base + W[:, idx] @ v`` in place (input sigma rebuilt from this step's events)."""
+        if idx.shape[0] == 0:
+            s[...] = base
+        else:
+            np.add(base, self.product(idx, v), out=s)
+
+
+class _Layer:
+    """Static data of one layer and its gate, plus the per-sample state (``reset``)."""
+
+    def __init__(self, graph: EventGraph, layer, first: bool, n_steps: int, dtype):
+        self.name = layer.name
+        self.gate = gate = graph.gate_of(layer.name)
+        self.G, self.H, self.V = layer.gates_per_cell, layer.hidden_size, layer.input_size
+        self.GH = self.G * self.H
+        self.cell = cell_fn(layer.cell)
+        self.lstm = layer.cell == "lstm"
+        self.dtype = dtype
+        self.rebuild_input = first and graph.input.encoding in ("dense", "spikes")
+
+        self.threshold = isinstance(gate, ThresholdGate)
+        self.global_gate = isinstance(gate, GlobalGate)
+        if self.threshold:  # the gate neurons listen to the layer's input: one more block of rows
+            self.in_sigma = _Sigma(graph, f"{layer.name}/in", lambda: np.concatenate([layer.w_ih, gate.w_in]), dtype)
+            self.in_bias = np.concatenate([layer.b_ih, gate.bias]).astype(dtype)
+            self.w_self = gate.w_self.astype(dtype)
+        else:
+            self.in_sigma = _Sigma(graph, f"{layer.name}/in", lambda: layer.w_ih, dtype)
+            self.in_bias = layer.b_ih.astype(dtype)
+        self.rec_sigma = _Sigma(graph, f"{layer.name}/rec", lambda: layer.w_hh, dtype)
+        self.b_hh = layer.b_hh.astype(dtype)
+
+        # fan-out of one own delta event: W_hh column + threshold self weight + global gate weight
+        self.fan_in = self.in_sigma.fanout
+        self.fan_rec = self.rec_sigma.fanout.copy()
+        dense_gate = 0
+        if self.threshold:
+            self.fan_rec += (gate.w_self != 0).astype(np.int64)
+            dense_gate = self.H * self.V + self.H
+        if self.global_gate:
+            self.w_glob = gate.weight.astype(dtype)
+            self.g_bias = np.asarray(gate.bias, dtype=dtype)
+            self.fan_rec += (gate.weight != 0).astype(np.int64)
+            dense_gate = self.H
+        self.dense_macs = self.G * self.H * (self.V + self.H) + dense_gate
+
+        if type(gate).input_independent:
+            _, self.train_idx, bounds = _split_by_step(gate.spike_train(n_steps))
+            self.train_bounds = bounds.tolist()
+        elif not (self.threshold or self.global_gate):
+            raise ValueError(f"reference simulator: no rule for gate kind {type(gate).kind!r}; "
+                             "known: oscillator, schedule, always, threshold, global")
+        self.all_idx = np.arange(self.H, dtype=np.intp)
+
+    def reset(self):
+        """Per-sample state at t = −1: h = c = 0, sigmas = biases (W·0 = 0)."""
+        d = self.dtype
+        self.h = np.zeros(self.H, dtype=d)
+        self.c = np.zeros(self.H, dtype=d)
+        self.s_in = self.in_bias.copy()
+        self.s_h = self.b_hh.copy()
+        # (G, H) views: row k of block g is s[g·H + k]
+        self.s_in_blocks = self.s_in[: self.GH].reshape(self.G, self.H)
+        self.s_h_blocks = self.s_h.reshape(self.G, self.H)
+        if self.threshold:
+            self.s_gate = self.s_in[self.GH:]
+            self.s_self = np.zeros(self.H, dtype=d)
+        if self.global_gate:
+            self.s_glob = np.zeros((), dtype=d)
+            self.du = sigmoid(self.s_glob + self.g_bias)  # Δũ before any update: σ(w·h_{-1} + b)
+            self.u_tilde = float(self.gate.init_prob)
+
+    def step(self, t: int, in_idx: np.ndarray, in_val: np.ndarray):
+        """Apply this step's input events, fire the gate, update; return own delta events (idx, Δ)."""
+        if self.rebuild_input:
+            self.in_sigma.set(self.s_in, self.in_bias, in_idx, in_val)
+        elif in_idx.shape[0]:
+            self.in_sigma.add(self.s_in, in_idx, in_val)
+
+        if self.threshold:
+            idx = np.flatnonzero((self.s_self + self.s_gate) > 0)
+        elif self.global_gate:
+            if self.u_tilde > 0.5:
+                idx = self.all_idx
+            else:
+                self.u_tilde += min(float(self.du), 1.0 - self.u_tilde)
+                return _EMPTY_IDX, None
+        else:
+            idx = self.train_idx[self.train_bounds[t]: self.train_bounds[t + 1]]
+        if idx.shape[0] == 0:
+            return _EMPTY_IDX, None
+
+        h_old = self.h[idx]
+        gi = self.s_in_blocks[:, idx]
+        gh = self.s_h_blocks[:, idx]
+        if self.lstm:
+            f, c_new = self.cell(gi, gh, h_old, self.c[idx])
+            self.c[idx] = c_new
+        else:
+            f, _ = self.cell(gi, gh, h_old, None)
+        self.h[idx] = f
+        delta = f - h_old
+
+        self.rec_sigma.add(self.s_h, idx, delta)  # acts from step t + 1
+        if self.threshold:
+            self.s_self[idx] += self.w_self[idx] * delta
+        if self.global_gate:
+            self.s_glob += delta @ self.w_glob[idx]
+            self.du = sigmoid(self.s_glob + self.g_bias)
+            self.u_tilde = float(self.du)
+        return idx, delta
+
+
+def run(graph: EventGraph, x: np.ndarray, dtype=np.float64) -> Trace:
+    """Simulate ``graph`` on ``x: (B, T, V)`` event by event; Trace with backend ``"reference"``.
+
+    Outputs ``(B, O)`` (readout ``last``/``mean``) or ``(B, T, O)`` (``all``), float64; counts
+    ``(N, T)`` summed over the batch (docs/semantics.md §4).
+    """
+    return run_with_states(graph, x, dtype, record_states=False)[0]
+
+
+def run_with_states(graph: EventGraph, x: np.ndarray, dtype=np.float64, record_states: bool = True):
+    """Like :func:`run`, also returning ``{layer name: h (B, T, H)}`` (h_t after step t), or None."""
+    x = graph.check_input(x)
+    n_b, n_t, _ = x.shape
+    dtype = np.dtype(dtype).type
+    layers = [_Layer(graph, layer, k == 0, n_t, dtype) for k, layer in enumerate(graph.layers)]
+    ro = graph.readout
+    ro_sigma = _Sigma(graph, f"{ro.name}/readout", lambda: ro.weight, dtype)
+    b_o = ro.bias.astype(dtype)
+
+    n_rows = len(graph.node_names)
+    counts = {name: np.zeros((n_rows, n_t), dtype=np.int64) for name in COUNT_FIELDS}
+    events, syn, ac, upd = counts["events"], counts["synaptic_ops"], counts["ac_ops"], counts["neuron_updates"]
+    spikes = {ly.name: np.zeros((n_b, n_t, ly.H), dtype=bool) for ly in layers}
+    for ly in layers:
+        ly.spikes = spikes[ly.name]
+    states = {ly.name: np.zeros((n_b, n_t, ly.H), dtype=dtype) for ly in layers} if record_states else None
+    if ro.mode == "all":
+        outputs = np.zeros((n_b, n_t, ro.output_size))
+    else:
+        outputs = np.zeros((n_b, ro.output_size))
+    encoding = graph.input.encoding
+    first_fan = layers[0].fan_in
+
+    for b in range(n_b):
+        xb = x[b].astype(dtype)
+        if encoding == "delta":
+            xb = np.diff(xb, axis=0, prepend=0.0)  # d_t = x_t − x_{t−1}, x_{−1} = 0
+        ev_t, ev_idx, ev_bounds = _split_by_step(xb != 0)
+        ev_bounds = ev_bounds.tolist()  # Python ints: cheaper to index in the step loop
+        ev_val = xb[ev_t, ev_idx]
+        # input-node events and the ops they trigger in layer 1 (a vectorised pass per sample:
+        # the per-step loop below stays a handful of numpy calls)
+        ev_fan = first_fan[ev_idx]
+        ev_ac = (ev_val == 1) | (ev_val == -1) | (ev_val == 0)
+        np.add.at(events[0], ev_t, 1)
+        np.add.at(syn[1], ev_t, ev_fan)
+        np.add.at(ac[1], ev_t[ev_ac], ev_fan[ev_ac])
+        for ly in layers:
+            ly.reset()
+        s_o = b_o.copy()
+        y_sum = np.zeros_like(s_o)
+        out_all = outputs[b] if ro.mode == "all" else None
+        mean = ro.mode == "mean"
+
+        for t in range(n_t):
+            lo, hi = ev_bounds[t], ev_bounds[t + 1]
+            idx, val = ev_idx[lo:hi], ev_val[lo:hi]
+            for row, ly in enumerate(layers, start=1):
+                if row > 1 and idx.shape[0]:
+                    syn[row, t] += ly.fan_in[idx].sum()
+                idx, val = ly.step(t, idx, val)
+                n = idx.shape[0]
+                if n:
+                    events[row, t] += n
+                    upd[row, t] += n
+                    syn[row, t] += ly.fan_rec[idx].sum()
+                    ly.spikes[b, t, idx] = True
+                if states is not None:
+                    states[ly.name][b, t] = ly.h
+            if idx.shape[0]:
+                syn[-1, t] += ro_sigma.fanout[idx].sum()
+                ro_sigma.add(s_o, idx, val)
+            if out_all is not None:
+                out_all[t] = s_o
+            elif mean:
+                y_sum += s_o
+        if ro.mode == "last":
+            outputs[b] = s_o
+        elif ro.mode == "mean":
+            outputs[b] = y_sum / n_t
+
+    for row, ly in enumerate(layers, start=1):
+        counts["dense_macs"][row] = n_b * ly.dense_macs
+    ro_macs = n_b * ro.output_size * ro.input_size
+    if ro.mode == "last":
+        counts["dense_macs"][-1, -1] = ro_macs
+    else:
+        counts["dense_macs"][-1] = ro_macs
+
+    trace = Trace(
+        backend="reference",
+        node_names=graph.node_names,
+        layer_names=graph.layer_names,
+        outputs=outputs,
+        gate_spikes=spikes,
+        n_samples=n_b,
+        metadata={"dtype": np.dtype(dtype).name},
+        **counts,
+    )
+    return trace, states
