@@ -40,6 +40,7 @@ class TrainConfig:
     options: dict = field(default_factory=dict)
     data_dir: str | None = None
     device: str = "auto"
+    threads: int = 1
 
     def __post_init__(self):
         if self.model not in MODELS:
@@ -53,6 +54,13 @@ class TrainConfig:
             raise UserError(f"--budget: must be >= 0, got {self.budget}")
         if self.device not in ("auto", "cpu", "cuda"):
             raise UserError(f"--device: unknown device {self.device!r}; known: auto, cpu, cuda")
+
+
+def set_threads(n: int) -> None:
+    """CPU threads for torch. Default 1: the per-step operations of a recurrent layer are too small
+    to split across cores, and on a busy 2-core machine extra threads only add synchronisation."""
+    if n and n > 0:
+        torch.set_num_threads(int(n))
 
 
 def resolve_device(name: str) -> torch.device:
@@ -113,6 +121,7 @@ def train(cfg: TrainConfig, task: TaskData, progress=True, log=None):
     """Train a model; returns (model, history). Deterministic for a given seed on a given device."""
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed)
+    set_threads(cfg.threads)
     device = resolve_device(cfg.device)
     model = build_for_task(cfg, task).to(device)
     opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
@@ -143,10 +152,10 @@ def train(cfg: TrainConfig, task: TaskData, progress=True, log=None):
                     torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
                 opt.step()
                 rate = float(sum(g.detach().mean() for g in gates) / len(gates))
-                tot_loss += float(loss) * len(idx)
+                tot_loss += float(loss.detach()) * len(idx)
                 tot_rate += rate * len(idx)
                 bar.update(1)
-                bar.set_postfix(epoch=epoch, loss=f"{float(loss):.4f}", rate=f"{rate:.2f}")
+                bar.set_postfix(epoch=epoch, loss=f"{float(loss.detach()):.4f}", rate=f"{rate:.2f}")
             history.append({"epoch": epoch, "loss": tot_loss / n, "update_rate": tot_rate / n})
             if log is not None:
                 log(history[-1])

@@ -1,0 +1,182 @@
+"""The ``surnn-neuro`` command.
+
+Subcommands are registered in one table (:data:`COMMANDS`); each has ``--help``. Heavy modules are
+imported inside the handlers, so ``--help`` stays fast. A :class:`~surnn_neuro.errors.UserError`
+(bad option, missing or corrupt file) prints one line ``surnn-neuro: error: ...`` and exits with
+status 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import sys
+
+from surnn_neuro.errors import UserError
+
+PROG = "surnn-neuro"
+
+
+def _parse_options(pairs) -> dict:
+    """``--option key=value`` pairs; values are Python literals (numbers, tuples, True) or strings."""
+    out = {}
+    for pair in pairs or ():
+        if "=" not in pair:
+            raise UserError(f"--option {pair!r}: expected KEY=VALUE, e.g. --option harmonics=4")
+        key, value = pair.split("=", 1)
+        try:
+            out[key.strip()] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            out[key.strip()] = value
+    return out
+
+
+def _add_train_args(p: argparse.ArgumentParser, task_required=True):
+    from surnn_neuro.models import MODELS
+
+    p.add_argument("--task", required=task_required, help="task name (see 'surnn-neuro tasks')")
+    p.add_argument("--model", required=task_required, help=f"model name: {', '.join(MODELS)}")
+    p.add_argument("--hidden", type=int, default=64, help="hidden size H per layer (default 64)")
+    p.add_argument("--layers", type=int, default=1, help="stacked layers (default 1)")
+    p.add_argument("--epochs", type=int, default=10, help="training epochs (default 10)")
+    p.add_argument("--batch-size", type=int, default=32, help="batch size (default 32)")
+    p.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate (default 3e-3)")
+    p.add_argument("--budget", type=float, default=0.0,
+                   help="update-budget weight λ of λ·Σ_t u_t (SA-RNN eq. 9; default 0)")
+    p.add_argument("--seq-len", type=int, default=None, help="sequence length for synthetic tasks")
+    p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same metrics)")
+    p.add_argument("--option", action="append", metavar="KEY=VALUE",
+                   help="model/gate option, repeatable (e.g. harmonics=4, duty=0.2, readout=mean)")
+    p.add_argument("--data-dir", default=None, help="folder with local dataset files")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="CPU threads for torch (default 1: recurrent steps are too small to split)")
+
+
+# -- handlers -------------------------------------------------------------------------------------
+
+def cmd_train(args):
+    from surnn_neuro.training.loop import TrainConfig
+    from surnn_neuro.training.runs import train_run
+
+    cfg = TrainConfig(task=args.task, model=args.model, hidden=args.hidden, layers=args.layers,
+                      epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, budget=args.budget,
+                      seq_len=args.seq_len, seed=args.seed, options=_parse_options(args.option),
+                      data_dir=args.data_dir, device=args.device,
+                      threads=args.threads)
+    metrics = train_run(cfg, args.out, progress=not args.quiet)
+    _print_metrics(metrics)
+    print(f"wrote {args.out}/checkpoint.pt and {args.out}/metrics.json")
+
+
+def _print_metrics(m: dict):
+    print(f"{m['task']} / {m['model']}: {m['metric']} = {m['value']:.4f}"
+          + (f" (solved: {'yes' if m['solved'] else 'no'})" if "solved" in m else ""))
+    print(f"update rate {m['update_rate']:.4f}  skip {m['skip_percent']:.1f} %  "
+          f"FLOPs/sequence {m['flops_per_sequence']:.4g}  params {m['params']}")
+
+
+def cmd_evaluate(args):
+    from surnn_neuro.training.runs import evaluate_run
+
+    metrics = evaluate_run(args.run_dir, device=args.device)
+    if args.json:
+        print(json.dumps(metrics, indent=2))
+    else:
+        _print_metrics(metrics)
+
+
+def cmd_tasks(args):
+    from surnn_neuro.models import MODELS
+    from surnn_neuro.training.tasks import EVENT_TASKS, TASKS
+
+    print("tasks:")
+    for name, (_, desc) in TASKS.items():
+        print(f"  {name:15s} {desc}")
+    for name in EVENT_TASKS:
+        print(f"  {name:15s} event dataset (--data-dir; see docs/datasets.md)")
+    print("models:")
+    for name, (cell, _, desc) in MODELS.items():
+        print(f"  {name:15s} {desc}")
+
+
+def cmd_run(args):
+    from surnn_neuro.pipeline import RunOptions, run_pipeline
+
+    run_pipeline(RunOptions(out=args.out, epochs=args.epochs, hidden=args.hidden, seed=args.seed,
+                            quick=args.quick, device=args.device, stages=args.stages))
+
+
+# -- parser ---------------------------------------------------------------------------------------
+
+def _p_train(sub):
+    p = sub.add_parser("train", help="train a model on a task", description=(
+        "Train a model and write RUN_DIR/checkpoint.pt (atomically) and RUN_DIR/metrics.json."))
+    _add_train_args(p)
+    p.add_argument("--out", required=True, metavar="RUN_DIR", help="run folder to write")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_train)
+
+
+def _p_evaluate(sub):
+    p = sub.add_parser("evaluate", help="reload a run and re-score it on the test split",
+                       description="Reload RUN_DIR/checkpoint.pt (no pickled code is executed) and score it.")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    p.set_defaults(func=cmd_evaluate)
+
+
+def _p_tasks(sub):
+    p = sub.add_parser("tasks", help="list tasks and models", description="List tasks and models.")
+    p.set_defaults(func=cmd_tasks)
+
+
+def _p_run(sub):
+    p = sub.add_parser("run", help="the main job: train, compare, convert, simulate, report", description=(
+        "Train sugru and the dense gru on digits and compare them; later stages convert, simulate, "
+        "estimate energy and deploy to Lava. Writes everything into --out."))
+    p.add_argument("--out", default="runs/demo", help="output folder (default runs/demo)")
+    p.add_argument("--epochs", type=int, default=None, help="override the training epochs")
+    p.add_argument("--hidden", type=int, default=64, help="hidden size (default 64)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quick", action="store_true", help="tiny settings for a smoke run")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--stages", default=None, help="comma-separated subset of stages to run")
+    p.set_defaults(func=cmd_run)
+
+
+#: subcommand name -> parser builder (one table; later stages register here)
+COMMANDS = {"train": _p_train, "evaluate": _p_evaluate, "run": _p_run, "tasks": _p_tasks}
+
+
+def make_parser() -> argparse.ArgumentParser:
+    from surnn_neuro import __version__
+
+    parser = argparse.ArgumentParser(prog=PROG, description=(
+        "Selective-update recurrent networks from training to spiking hardware."))
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for build in COMMANDS.values():
+        build(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.func(args)
+    except UserError as e:
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
