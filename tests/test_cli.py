@@ -1,0 +1,63 @@
+"""The surnn-neuro command: --help everywhere, one-line errors with a non-zero exit."""
+
+import subprocess
+import sys
+
+import pytest
+
+from surnn_neuro.cli import COMMANDS
+
+
+def run_cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "surnn_neuro.cli", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=600)
+
+
+def test_top_level_help_lists_every_command():
+    r = run_cli("--help")
+    assert r.returncode == 0
+    for name in COMMANDS:
+        assert name in r.stdout
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_subcommand_has_help(name):
+    r = run_cli(*name.split(), "--help")
+    assert r.returncode == 0, r.stderr
+    assert "usage:" in r.stdout
+
+
+def _one_line_error(r, *needles):
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
+    lines = [l for l in r.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1, r.stderr
+    for n in needles:
+        assert n in lines[0]
+
+
+def test_bad_input_gives_one_clear_line(tmp_path):
+    _one_line_error(run_cli("train", "--task", "digitz", "--model", "gru", "--out", str(tmp_path / "r")),
+                    "unknown task 'digitz'")
+    _one_line_error(run_cli("train", "--task", "digits", "--model", "grux", "--out", str(tmp_path / "r")),
+                    "--model: unknown model 'grux'")
+    _one_line_error(run_cli("train", "--task", "digits", "--model", "sugru", "--option", "harmonix=2",
+                            "--epochs", "1", "--out", str(tmp_path / "r")), "harmonix")
+    _one_line_error(run_cli("evaluate", str(tmp_path / "missing")), "checkpoint not found")
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "checkpoint.pt").write_text("garbage")
+    _one_line_error(run_cli("evaluate", str(tmp_path / "bad")), "corrupt")
+    _one_line_error(run_cli("run", "--stages", "nope", "--out", str(tmp_path / "d")), "unknown stage")
+    # nothing half-written by the failed runs
+    assert not (tmp_path / "r").exists()
+
+
+def test_train_then_evaluate_through_the_command(tmp_path):
+    out = tmp_path / "run"
+    r = run_cli("train", "--task", "adding", "--seq-len", "20", "--model", "sarnn", "--hidden", "4",
+                "--epochs", "1", "--batch-size", "256", "--budget", "1e-3", "--quiet", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "mse" in r.stdout and (out / "checkpoint.pt").exists()
+    e = run_cli("evaluate", str(out), "--json")
+    assert e.returncode == 0, e.stderr
+    assert '"solved"' in e.stdout
