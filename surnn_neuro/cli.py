@@ -101,6 +101,50 @@ def cmd_tasks(args):
         print(f"  {name:15s} {desc}")
 
 
+def cmd_convert(args):
+    from surnn_neuro.converters.torch_to_ir import to_graph
+    from surnn_neuro.ir.io import write_graph
+    from surnn_neuro.training.checkpoint import load_checkpoint
+
+    if not args.out and not args.nir:
+        raise UserError("convert: give --out GRAPH.h5 and/or --nir FILE.nir")
+    model, _ = load_checkpoint(args.run_dir)
+    graph = to_graph(model, input_encoding=args.input_encoding)
+    if args.out:
+        write_graph(graph, args.out)
+        print(f"wrote {args.out}: {len(graph.layers)} layer(s), gates "
+              f"{', '.join(graph.gate_of(l.name).kind for l in graph.layers)}, input {args.input_encoding}")
+    if args.nir:
+        from surnn_neuro.converters.nir_io import write_nir
+
+        write_nir(graph, args.nir)
+        print(f"wrote {args.nir} (NIR {'1.0.8'}; gates and selective updates in node metadata)")
+
+
+def cmd_simulate(args):
+    from surnn_neuro.ir.io import read_graph, write_trace
+    from surnn_neuro.simulators.on_task import simulate_on_task
+
+    graph = read_graph(args.graph)
+    trace, result = simulate_on_task(graph, args.task, backend=args.backend, limit=args.limit,
+                                     data_dir=args.data_dir, seq_len=args.seq_len, split=args.split)
+    print(f"{args.backend} on {args.task} ({result['n']} samples, T={trace.n_steps}): "
+          f"{result['metric']} = {result['value']:.4f}")
+    print(f"update rate {trace.update_rate():.4f}  gate spikes/inference {result['gate_spikes']:.1f}  "
+          f"events/inference {result['events']:.1f}  synaptic ops/inference {result['synaptic_ops']:.1f}  "
+          f"(dense MACs {result['dense_macs']:.1f})")
+    if args.out:
+        write_trace(trace, args.out)
+        print(f"wrote {args.out}")
+
+
+def cmd_energy(args):
+    from surnn_neuro.metrics.cli import energy_report
+
+    print(energy_report(args.trace, profiles=args.profile, profile_files=args.profile_file or (),
+                        memory=args.memory, as_json=args.json))
+
+
 def cmd_run(args):
     from surnn_neuro.pipeline import RunOptions, run_pipeline
 
@@ -147,8 +191,49 @@ def _p_run(sub):
     p.set_defaults(func=cmd_run)
 
 
+def _p_convert(sub):
+    p = sub.add_parser("convert", help="trained model -> event graph (HDF5) and/or NIR", description=(
+        "Recast a trained model as an event-driven spiking network: gate spikes plus graded delta "
+        "events, stored as a portable event graph (HDF5)."))
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--out", metavar="GRAPH.h5", help="event graph file to write")
+    p.add_argument("--nir", metavar="FILE.nir", help="also export to NIR")
+    p.add_argument("--input-encoding", default="dense", choices=("dense", "delta", "spikes"),
+                   help="how the input is sent: dense values, delta events or binary spikes")
+    p.set_defaults(func=cmd_convert)
+
+
+def _p_simulate(sub):
+    from surnn_neuro.simulators import BACKENDS
+
+    p = sub.add_parser("simulate", help="run an event graph on a task's test split", description=(
+        "Simulate an event graph on a task's data and count every event and synaptic operation."))
+    p.add_argument("graph", metavar="GRAPH.h5")
+    p.add_argument("--backend", default="reference", help=f"one of: {', '.join(sorted(BACKENDS))}")
+    p.add_argument("--task", required=True, help="task whose test split is simulated")
+    p.add_argument("--limit", type=int, default=None, help="simulate only the first N samples")
+    p.add_argument("--split", default="test", choices=("test", "train"))
+    p.add_argument("--seq-len", type=int, default=None, help="sequence length for synthetic tasks")
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--out", metavar="TRACE.h5", help="trace file to write")
+    p.set_defaults(func=cmd_simulate)
+
+
+def _p_energy(sub):
+    p = sub.add_parser("energy", help="energy estimates of a trace per hardware profile", description=(
+        "Estimate the energy per inference of a simulated trace on published hardware cost models. "
+        "Every number is an estimate."))
+    p.add_argument("trace", metavar="TRACE.h5")
+    p.add_argument("--profile", action="append", help="built-in profile (repeatable; default: all)")
+    p.add_argument("--profile-file", action="append", help="user profile, TOML or JSON (repeatable)")
+    p.add_argument("--memory", action="store_true", help="add one weight fetch per synaptic op")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_energy)
+
+
 #: subcommand name -> parser builder (one table; later stages register here)
-COMMANDS = {"train": _p_train, "evaluate": _p_evaluate, "run": _p_run, "tasks": _p_tasks}
+COMMANDS = {"train": _p_train, "evaluate": _p_evaluate, "convert": _p_convert, "simulate": _p_simulate,
+            "energy": _p_energy, "run": _p_run, "tasks": _p_tasks}
 
 
 def make_parser() -> argparse.ArgumentParser:
