@@ -145,6 +145,12 @@ def cmd_energy(args):
                         memory=args.memory, as_json=args.json))
 
 
+def cmd_data_check(args):
+    from surnn_neuro.datasets import check
+
+    print(check(args.path, limit=args.limit, progress=True))
+
+
 def cmd_run(args):
     from surnn_neuro.pipeline import RunOptions, run_pipeline
 
@@ -231,9 +237,21 @@ def _p_energy(sub):
     p.set_defaults(func=cmd_energy)
 
 
+def _p_data(sub):
+    p = sub.add_parser("data", help="event dataset tools", description="Event dataset tools.")
+    dsub = p.add_subparsers(dest="data_command", metavar="SUBCOMMAND")
+    dsub.required = True
+    c = dsub.add_parser("check", help="validate a dataset folder or file and summarise it", description=(
+        "Validate a dataset folder or file (SHD, SSC, DVS128 Gesture, N-MNIST, or 'event-digits') "
+        "and print samples per split, classes, duration and event-rate statistics."))
+    c.add_argument("path", metavar="PATH")
+    c.add_argument("--limit", type=int, default=None, help="check only the first N samples per split")
+    c.set_defaults(func=cmd_data_check)
+
+
 #: subcommand name -> parser builder (one table; later stages register here)
 COMMANDS = {"train": _p_train, "evaluate": _p_evaluate, "convert": _p_convert, "simulate": _p_simulate,
-            "energy": _p_energy, "run": _p_run, "tasks": _p_tasks}
+            "energy": _p_energy, "data": _p_data, "run": _p_run, "tasks": _p_tasks}
 
 
 def make_parser() -> argparse.ArgumentParser:

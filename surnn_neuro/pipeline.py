@@ -4,6 +4,11 @@ Stages (table :data:`STAGES`, run in order; ``--stages`` selects a subset):
 
 1. ``train``: train sugru and the dense gru on digits (pixel by pixel) and print the comparison
    table (accuracy, update rate, skip %, FLOPs per sequence).
+2. ``spikes``: convert both to event graphs, simulate them on every available backend (reference,
+   snnTorch, Norse), print the agreement check (gate spikes, event counts, outputs vs the torch
+   model) and the events / synaptic-ops table, and save the update raster (neurons × time).
+3. ``energy``: train sugru at two more update budgets λ, estimate energy per inference on every
+   hardware profile, write the energy table, bars, accuracy-vs-energy Pareto plot and report.md.
 
 Each stage reads and extends a shared context dict (paths of runs, graphs, traces) and writes its
 results under ``--out``; ``summary.json`` collects every stage's numbers.
@@ -76,8 +81,161 @@ def stage_train(ctx):
     return {"digits": results, "flops_ratio_sugru_vs_gru": ratio}
 
 
+def _ensure_runs(ctx):
+    """Run folders of the train stage (from this run, or from an earlier one in the same --out)."""
+    if "runs" not in ctx:
+        runs = {m: ctx["out"] / "runs" / f"digits-{m}" for m in ("sugru", "gru")}
+        missing = [str(p) for p in runs.values() if not (p / "checkpoint.pt").exists()]
+        if missing:
+            raise UserError(f"--stages: {', '.join(missing)} not found; run the 'train' stage first")
+        ctx["runs"] = {k: str(v) for k, v in runs.items()}
+    if "task" not in ctx:
+        from surnn_neuro.training.tasks import load_task
+
+        ctx["task"] = load_task("digits")
+    return ctx["runs"]
+
+
+def stage_spikes(ctx):
+    """Convert, simulate on every backend, check agreement, count events, draw the raster."""
+    import numpy as np
+    import torch
+
+    from surnn_neuro.converters.torch_to_ir import to_graph
+    from surnn_neuro.ir.io import write_graph, write_trace
+    from surnn_neuro.reports.plots import plot_update_raster
+    from surnn_neuro.simulators import BACKENDS, simulate
+    from surnn_neuro.simulators.on_task import score_trace
+    from surnn_neuro.training.checkpoint import load_checkpoint
+
+    runs = _ensure_runs(ctx)
+    task = ctx["task"]
+    limit = 64 if ctx["options"].quick else None
+    x_t = task.x_test[:limit]
+    y = task.y_test[:limit]
+    x = x_t.numpy().astype(np.float64)
+    backends = [b for b in ("reference", "snntorch", "norse") if b in BACKENDS]
+    out = ctx["out"]
+    agree_rows, count_rows, result = [], [], {}
+    traces = {}
+    for model_name, run_dir in runs.items():
+        model, _ = load_checkpoint(run_dir)
+        with torch.no_grad():
+            ref_out, ref_gates = model(x_t.transpose(0, 1))
+        ref_out = ref_out.numpy()
+        ref_spikes = [g.transpose(0, 1).numpy().astype(bool) for g in ref_gates]
+        graph = to_graph(model)
+        write_graph(graph, out / "graphs" / f"digits-{model_name}.h5")
+        first = None
+        for backend in backends:
+            trace = simulate(graph, x, backend=backend)
+            write_trace(trace, out / "traces" / f"digits-{model_name}-{backend}.h5")
+            same_gates = all(np.array_equal(trace.gate_spikes[l.name], s)
+                             for l, s in zip(graph.layers, ref_spikes))
+            same_counts = first is None or all(
+                np.array_equal(getattr(trace, f), getattr(first, f))
+                for f in ("events", "synaptic_ops", "ac_ops", "neuron_updates", "dense_macs"))
+            diff = float(np.abs(trace.outputs - ref_out).max())
+            acc = score_trace(task, trace, y)
+            agree_rows.append([model_name, backend, "yes" if same_gates else "NO",
+                               "yes" if same_counts else "NO", f"{diff:.2e}", f"{100 * acc:.2f}"])
+            result[f"{model_name}/{backend}"] = {"gates_match_torch": same_gates,
+                                                 "counts_match_reference": same_counts,
+                                                 "max_abs_output_diff": diff, "accuracy": acc}
+            first = first or trace
+        traces[model_name] = first
+        n = first.n_samples
+        count_rows.append([model_name, f"{first.update_rate():.3f}",
+                           f"{sum(int(g.sum()) for g in first.gate_spikes.values()) / n:.0f}",
+                           f"{first.total('events') / n:.0f}", f"{first.total('synaptic_ops') / n:.0f}",
+                           f"{first.total('neuron_updates') / n:.0f}", f"{first.total('dense_macs') / n:.0f}"])
+    agree = _table(agree_rows, ["model", "backend", "gates = torch", "counts = reference",
+                                "max |out − torch|", "accuracy %"])
+    counts = _table(count_rows, ["model", "update rate", "gate spikes", "events", "synaptic ops",
+                                 "neuron updates", "dense MACs"])
+    s_ops = traces["sugru"].total("synaptic_ops") / traces["gru"].total("synaptic_ops")
+    print(f"\n## agreement: {len(y)} test samples on {', '.join(backends)}\n")
+    print(agree)
+    print("\n## events and synaptic operations per inference (reference backend)\n")
+    print(counts)
+    print(f"\nsugru needs {s_ops:.3f}× the synaptic operations of the dense gru.")
+    raster = plot_update_raster(traces["sugru"].gate_spikes, out / "update_raster.png", sample=0,
+                                title="sugru on digits: gate spikes (updates), test sample 0")
+    write_text_atomic(out / "spikes_tables.md", agree + "\n\n" + counts + "\n")
+    ctx["traces"] = traces
+    ok = all(r["gates_match_torch"] and r["counts_match_reference"] and r["max_abs_output_diff"] < 1e-5
+             for r in result.values())
+    print(f"agreement check: {'PASS' if ok else 'FAIL'} (gates and counts identical, outputs within 1e-5)")
+    print(f"update raster: {raster}")
+    return {"backends": backends, "agreement": result, "all_agree": ok,
+            "synaptic_ops_ratio_sugru_vs_gru": s_ops, "raster": str(raster)}
+
+
+def stage_energy(ctx):
+    """λ sweep of sugru, energy on every profile, figures and report.md."""
+    import numpy as np
+
+    from surnn_neuro.converters.torch_to_ir import to_graph
+    from surnn_neuro.metrics.energy import estimate
+    from surnn_neuro.metrics.profiles import PROFILES
+    from surnn_neuro.reports.report import write_energy_report
+    from surnn_neuro.simulators import simulate
+    from surnn_neuro.simulators.on_task import score_trace
+    from surnn_neuro.training.checkpoint import load_checkpoint
+    from surnn_neuro.training.loop import TrainConfig
+    from surnn_neuro.training.runs import train_run
+
+    opts: RunOptions = ctx["options"]
+    runs = _ensure_runs(ctx)
+    task = ctx["task"]
+    limit = 64 if opts.quick else None
+    x = task.x_test[:limit].numpy().astype(np.float64)
+    y = task.y_test[:limit]
+    budgets = (0.01, 0.03)
+    run_dirs = {("sugru", 0.0): runs["sugru"], ("gru", None): runs["gru"]}
+    for lam in budgets:
+        rd = ctx["out"] / "runs" / f"digits-sugru-lambda{lam:g}"
+        cfg = TrainConfig(task="digits", model="sugru", hidden=16 if opts.quick else opts.hidden,
+                          epochs=opts.epochs or (2 if opts.quick else 20), batch_size=32, lr=5e-3,
+                          budget=lam, seed=opts.seed, device=opts.device)
+        train_run(cfg, rd, task=task)
+        run_dirs[("sugru", lam)] = str(rd)
+    records = []
+    for (model_name, lam), rd in run_dirs.items():
+        model, _ = load_checkpoint(rd)
+        trace = simulate(to_graph(model), x, backend="reference")
+        rec = {"model": model_name, "trace": trace, "accuracy": score_trace(task, trace, y),
+               "n_params": sum(p.numel() for p in model.parameters())}
+        if lam is not None:
+            rec["lambda"] = lam
+        records.append(rec)
+    report = write_energy_report(ctx["out"], records, title="surnn-neuro main job: sugru vs dense gru on digits")
+    rows, energies = [], {}
+    gru_rec = next(r for r in records if r["model"] == "gru")
+    base = next(r for r in records if r["model"] == "sugru" and r["lambda"] == 0.0)
+    for name, prof in PROFILES.items():
+        e_s = estimate(base["trace"], prof).total_pJ
+        e_g = estimate(gru_rec["trace"], prof).total_pJ
+        e_gd = estimate(gru_rec["trace"], prof, execution="dense").total_pJ
+        energies[name] = {"sugru_pJ": e_s, "gru_event_pJ": e_g, "gru_dense_pJ": e_gd}
+        rows.append([prof.name + (" (proxy)" if prof.is_proxy else ""), f"{e_s / 1e3:.1f}",
+                     f"{e_g / 1e3:.1f}", f"{e_gd / 1e3:.1f}", f"{e_s / e_gd:.3f}×"])
+    table = _table(rows, ["profile", "sugru nJ (events)", "gru nJ (events)", "gru nJ (dense)",
+                          "sugru / dense gru"])
+    print("\n## estimated energy per inference (estimates, not measurements)\n")
+    print(table)
+    print("\n| model | λ | accuracy % | update rate |\n|---|---|---|---|")
+    for r in records:
+        print(f"| {r['model']} | {r.get('lambda', '–')} | {100 * r['accuracy']:.2f} | "
+              f"{r['trace'].update_rate():.3f} |")
+    print(f"\nreport: {report}")
+    return {"energy_pJ": energies, "report": str(report),
+            "sweep": [{"model": r["model"], "lambda": r.get("lambda"), "accuracy": r["accuracy"],
+                       "update_rate": r["trace"].update_rate()} for r in records]}
+
+
 #: stage name -> function(ctx) -> summary dict
-STAGES = {"train": stage_train}
+STAGES = {"train": stage_train, "spikes": stage_spikes, "energy": stage_energy}
 
 
 def run_pipeline(opts: RunOptions) -> dict:

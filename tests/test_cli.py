@@ -20,7 +20,7 @@ def test_top_level_help_lists_every_command():
         assert name in r.stdout
 
 
-@pytest.mark.parametrize("name", sorted(COMMANDS))
+@pytest.mark.parametrize("name", sorted(COMMANDS) + ["data check"])
 def test_every_subcommand_has_help(name):
     r = run_cli(*name.split(), "--help")
     assert r.returncode == 0, r.stderr

@@ -263,8 +263,8 @@ def known_tasks():
 
 def load_task(name: str, seq_len=None, data_dir=None, seed=0, **kw) -> TaskData:
     """Build a task by name; UserError listing the known tasks otherwise."""
-    if name in EVENT_TASKS:
-        return event_task(name, data_dir=data_dir, seed=seed, **kw)
+    if name in EVENT_TASKS:  # --seq-len sets the number of time bins
+        return event_task(name, data_dir=data_dir, seed=seed, bins=seq_len, **kw)
     if name not in TASKS:
         raise UserError(f"unknown task {name!r}; known: {', '.join(known_tasks())}")
     if seq_len is not None and name in ("digits", "pdigits", "smnist", "psmnist"):
