@@ -117,8 +117,12 @@ def evaluate(model, task: TaskData, split="test", batch_size=256, device=None, r
     return res
 
 
-def train(cfg: TrainConfig, task: TaskData, progress=True, log=None):
-    """Train a model; returns (model, history). Deterministic for a given seed on a given device."""
+def train(cfg: TrainConfig, task: TaskData, progress=True, log=None, stop=None):
+    """Train a model; returns (model, history). Deterministic for a given seed on a given device.
+
+    ``log(record)`` is called after every epoch with its history record; ``stop(epoch, model)``
+    returning True ends training early (e.g. once the adding task is solved).
+    """
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed)
     set_threads(cfg.threads)
@@ -159,6 +163,8 @@ def train(cfg: TrainConfig, task: TaskData, progress=True, log=None):
             history.append({"epoch": epoch, "loss": tot_loss / n, "update_rate": tot_rate / n})
             if log is not None:
                 log(history[-1])
+            if stop is not None and stop(epoch, model):
+                break
     finally:
         bar.close()
     return model, {"epochs": history, "train_seconds": time.perf_counter() - t0}
