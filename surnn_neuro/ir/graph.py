@@ -21,9 +21,6 @@ import numpy as np
 
 from surnn_neuro.ir.nodes import NODE_KINDS, GateNode, LayerNode, Node, ThresholdGate
 
-_KIND_CLASSES = tuple(NODE_KINDS.values())
-
-
 def _err(msg: str):
     raise ValueError(f"EventGraph: {msg}")
 
@@ -42,8 +39,9 @@ class EventGraph:
 
     def __post_init__(self):
         nodes = tuple(self.nodes)
+        kinds = tuple(NODE_KINDS.values())
         for i, n in enumerate(nodes):
-            if not isinstance(n, _KIND_CLASSES):
+            if not isinstance(n, kinds):
                 _err(f"node #{i}: not a node kind (got {type(n).__name__}); known kinds: {', '.join(NODE_KINDS)}")
         by_name: dict[str, Node] = {}
         for n in nodes:

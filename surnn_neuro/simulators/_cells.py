@@ -14,7 +14,11 @@ import numpy as np
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
     """σ(x) = 1 / (1 + e^{−x}), written as ½(1 + tanh(x/2)) so that it never overflows."""
-    return 0.5 + 0.5 * np.tanh(0.5 * x)
+    y = np.asarray(np.multiply(x, 0.5))  # 0-d input gives a numpy scalar: make it an array
+    np.tanh(y, out=y)
+    y *= 0.5
+    y += 0.5
+    return y
 
 
 def gru(gi, gh, h, c):

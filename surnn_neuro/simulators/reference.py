@@ -22,7 +22,11 @@ It counts events and operations inline, by its own means (fan-outs of its own tr
 independently of :mod:`surnn_neuro.ir.counting`; a test checks the two agree.
 
 Cost per step and sample: O(input events · (G+1)·H + delta events · (G·H + O) + updated neurons ·
-cell cost), plus O(H) for a threshold gate's comparison. Batch samples run one after the other.
+cell cost), plus O(G·H) to rebuild the input sigma of ``dense``/``spikes`` input and O(H) for a
+threshold gate's comparison; nothing else scales with H. Batch samples run one after the other (the
+benchmark case is batch 1). Two implementation choices that change no count (sums only by rounding): the
+transposed weights are cached per graph, and when more than ``DENSE_CROSSOVER`` of a matrix'
+columns carry events in one step, one product with the scattered event vector replaces the gather.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from surnn_neuro.ir.trace import COUNT_FIELDS, Trace
 from surnn_neuro.simulators._cells import cell_fn, sigmoid
 
 #: When more than this fraction of a matrix' columns carries events, one dense product over the
-#: scattered event vector is cheaper than gathering the columns (same sum, no events dropped).
+#: scattered event vector is cheaper than gathering the columns (same sum up to rounding; zeros add 0).
 DENSE_CROSSOVER = 0.4
 #: Rows of the transposed matrix gathered at once (128 × 3072 float64 = 3 MB).
 GATHER_CHUNK = 128
@@ -46,7 +50,8 @@ _EMPTY_IDX = np.zeros(0, dtype=np.intp)
 
 
 def _split_by_step(mask: np.ndarray):
-    """``mask: (T, N)`` -> ``(idx, bounds)``: the events of step t are ``idx[bounds[t]:bounds[t+1]]``."""
+    """``mask: (T, N)`` -> ``(steps, idx, bounds)``: the events of step t are ``idx[bounds[t]:bounds[t+1]]``
+    (``steps`` is the step of each event)."""
     tt, ii = np.nonzero(mask)
     bounds = np.searchsorted(tt, np.arange(mask.shape[0] + 1))
     return tt, ii.astype(np.intp), bounds
@@ -93,11 +98,11 @@ class _Sigma:
             self.scatter[idx] = 0.0
             return out
         if n <= GATHER_CHUNK:
-            return v @ np.take(self.w_t, idx, axis=0, out=self.buf[:n], mode="clip")
-        out = v[:GATHER_CHUNK] @ np.take(self.w_t, idx[:GATHER_CHUNK], axis=0, out=self.buf, mode="clip")
+            return v @ self.w_t.take(idx, axis=0, out=self.buf[:n], mode="clip")
+        out = v[:GATHER_CHUNK] @ self.w_t.take(idx[:GATHER_CHUNK], axis=0, out=self.buf, mode="clip")
         for a in range(GATHER_CHUNK, n, GATHER_CHUNK):
             b = min(n, a + GATHER_CHUNK)
-            out += v[a:b] @ np.take(self.w_t, idx[a:b], axis=0, out=self.buf[: b - a], mode="clip")
+            out += v[a:b] @ self.w_t.take(idx[a:b], axis=0, out=self.buf[: b - a], mode="clip")
         return out
 
     def add(self, s: np.ndarray, idx: np.ndarray, v: np.ndarray) -> None:

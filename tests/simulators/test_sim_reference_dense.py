@@ -173,8 +173,9 @@ def test_reference_work_follows_events(monkeypatch):
 
 def test_dispatch_and_errors():
     assert {"reference", "dense"} <= set(BACKENDS)
-    with pytest.raises(ValueError, match="unknown backend 'nest'; known: dense, reference"):
+    with pytest.raises(ValueError, match="unknown backend 'nest'; known: ") as e:
         simulate(tiny_graph("dense", "last"), np.zeros((1, 3, 1)), backend="nest")
+    assert all(name in str(e.value) for name in BACKENDS)  # other backends join the table later
     with pytest.raises(ValueError, match="input x: expected shape \\(B, T, V=1\\)"):
         simulate(tiny_graph("dense", "last"), np.zeros((1, 3, 2)))
     once = EventGraph.sequential(
