@@ -84,13 +84,18 @@ class SelectiveUpdateLayer(nn.Module):
             mask = None
             gx = gate.input_projection(x)
             state = gate.init_state(B, x.device, x.dtype)
+        # unbind, not gi[t]: the backward of an index op materialises a gradient of the whole
+        # (T, B, G·H) tensor at every step (O(T²) memory traffic); unbind's backward stacks once
+        gi_t = gi.unbind(0)
+        mask_t = mask.unsqueeze(1).unbind(0) if mask is not None else None
+        gx_t = gx.unbind(0) if gx is not None else None
         hs, gs, cs = [], [], []
         for t in range(T):
-            if mask is not None:
-                g = mask[t].unsqueeze(0)
+            if mask_t is not None:
+                g = mask_t[t]
             else:
-                g = gate.decide(t, h, None if gx is None else gx[t], state)
-            f, c_f = self.step(gi[t], h, c, w_hh, self.bias_hh)
+                g = gate.decide(t, h, None if gx_t is None else gx_t[t], state)
+            f, c_f = self.step(gi_t[t], h, c, w_hh, self.bias_hh)
             h_new = select(g, f, h)
             if c is not None:
                 c = select(g, c_f, c)
