@@ -9,6 +9,9 @@ Stages (table :data:`STAGES`, run in order; ``--stages`` selects a subset):
    model) and the events / synaptic-ops table, and save the update raster (neurons × time).
 3. ``energy``: train sugru at two more update budgets λ, estimate energy per inference on every
    hardware profile, write the energy table, bars, accuracy-vs-energy Pareto plot and report.md.
+4. ``events``: the event-driven path on event data: train sugru and gru on event-digits (the
+   built-in event-camera digits), convert, simulate on every backend, count events and estimate
+   energy (events/report.md).
 
 Each stage reads and extends a shared context dict (paths of runs, graphs, traces) and writes its
 results under ``--out``; ``summary.json`` collects every stage's numbers.
@@ -234,8 +237,74 @@ def stage_energy(ctx):
                        "update_rate": r["trace"].update_rate()} for r in records]}
 
 
+EVENT_RECIPE = {"sugru": {"duty": 0.2, "readout": "mean"}, "gru": {"readout": "mean"}}
+
+
+def stage_events(ctx):
+    """event-digits: train, convert, simulate on every backend, energy report."""
+    import numpy as np
+
+    from surnn_neuro.converters.torch_to_ir import to_graph
+    from surnn_neuro.ir.io import write_graph, write_trace
+    from surnn_neuro.metrics.energy import estimate
+    from surnn_neuro.metrics.profiles import PROFILES
+    from surnn_neuro.reports.report import write_energy_report
+    from surnn_neuro.simulators import BACKENDS, simulate
+    from surnn_neuro.simulators.on_task import score_trace
+    from surnn_neuro.training.checkpoint import load_checkpoint
+    from surnn_neuro.training.loop import TrainConfig
+    from surnn_neuro.training.runs import train_run
+    from surnn_neuro.training.tasks import load_task
+
+    opts: RunOptions = ctx["options"]
+    out = ctx["out"] / "events"
+    task = load_task("event-digits")
+    if opts.quick:
+        from dataclasses import replace
+
+        task = replace(task, x_train=task.x_train[:256], y_train=task.y_train[:256],
+                       x_test=task.x_test[:64], y_test=task.y_test[:64])
+    x = task.x_test.numpy().astype(np.float64)
+    backends = [b for b in ("reference", "snntorch", "norse") if b in BACKENDS]
+    rows, records, result = [], [], {}
+    for name, model_opts in EVENT_RECIPE.items():
+        cfg = TrainConfig(task="event-digits", model=name, hidden=16 if opts.quick else opts.hidden,
+                          epochs=opts.epochs or (2 if opts.quick else 20), batch_size=32, lr=5e-3,
+                          seed=opts.seed, device=opts.device, options=model_opts)
+        run_dir = out / "runs" / name
+        m = train_run(cfg, run_dir, task=task)
+        model, _ = load_checkpoint(run_dir)
+        graph = to_graph(model)
+        write_graph(graph, out / "graphs" / f"event-digits-{name}.h5")
+        traces = {b: simulate(graph, x, backend=b) for b in backends}
+        ref = traces["reference"]
+        agree = all(np.array_equal(t.gate_spikes[k], ref.gate_spikes[k]) for t in traces.values()
+                    for k in ref.gate_spikes) and all(
+            np.array_equal(getattr(t, f), getattr(ref, f)) for t in traces.values()
+            for f in ("events", "synaptic_ops", "ac_ops", "neuron_updates", "dense_macs"))
+        write_trace(ref, out / "traces" / f"event-digits-{name}-reference.h5")
+        acc = score_trace(task, ref, task.y_test)
+        n = ref.n_samples
+        e_loihi = estimate(ref, PROFILES["loihi1_table2"]).total_pJ
+        rows.append([name, f"{100 * acc:.2f}", f"{ref.update_rate():.3f}",
+                     f"{ref.total('events') / n:.0f}", f"{ref.total('synaptic_ops') / n:.0f}",
+                     f"{ref.total('ac_ops') / n:.0f}", f"{e_loihi / 1e3:.1f}",
+                     "yes" if agree else "NO"])
+        records.append({"model": name, "trace": ref, "accuracy": acc})
+        result[name] = {"accuracy": acc, "update_rate": ref.update_rate(), "backends_agree": agree,
+                        "train_accuracy_metrics": m["accuracy"], "loihi_nJ": e_loihi / 1e3}
+    table = _table(rows, ["model", "accuracy %", "update rate", "events", "synaptic ops",
+                          "of which ACs", "Loihi nJ (est.)", f"{'/'.join(backends)} agree"])
+    print(f"\n## event-digits ({task.x_test.shape[1]} bins × {task.x_test.shape[2]} inputs), per inference\n")
+    print(table)
+    report = write_energy_report(out, records, title="surnn-neuro main job: event-digits")
+    write_text_atomic(out / "events_table.md", table + "\n")
+    print(f"\nreport: {report}")
+    return {"models": result, "report": str(report)}
+
+
 #: stage name -> function(ctx) -> summary dict
-STAGES = {"train": stage_train, "spikes": stage_spikes, "energy": stage_energy}
+STAGES = {"train": stage_train, "spikes": stage_spikes, "energy": stage_energy, "events": stage_events}
 
 
 def run_pipeline(opts: RunOptions) -> dict:
