@@ -58,7 +58,7 @@ class Section:
 
 def _link(run_dir: Path, path) -> str:
     p = Path(path)
-    if not p.is_absolute():
+    if not p.is_absolute() and not p.is_file():  # relative to run_dir rather than to the cwd
         p = run_dir / p
     if not p.is_file():
         raise ValueError(f"report figure {p} does not exist")

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -58,3 +59,12 @@ def test_doctests():
     import surnn_neuro.reports.tables as t
     for m in (p, r, t):
         assert doctest.testmod(m).failed == 0
+
+
+def test_energy_report_in_a_relative_folder(records, tmp_path, monkeypatch):
+    # the main job passes a run folder relative to the working directory (runs/demo): figure links
+    # must not be joined with it twice
+    monkeypatch.chdir(tmp_path)
+    out = write_energy_report(Path("runs") / "demo", records, profiles=["cmos45_fp32"])
+    text = out.read_text()
+    assert "](energy_bars.png)" in text and (tmp_path / "runs" / "demo" / "energy_bars.png").is_file()
