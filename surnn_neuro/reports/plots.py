@@ -221,8 +221,9 @@ def plot_pareto(points, out_path, reference: Mapping | None = None, profile_labe
         ax.set_ylabel("accuracy (%)")
         ax.set_title(title or f"Accuracy vs estimated energy{' — ' + profile_label if profile_label else ''}")
         ax.grid(alpha=0.3, which="both")
-        ax.margins(x=0.2, y=0.12)
-        ax.legend(loc="lower right", frameon=True, framealpha=0.9)
+        ax.margins(x=0.2, y=0.25)
+        # "best" keeps the legend off the points; the dense reference often sits bottom right
+        ax.legend(loc="best", frameon=True, framealpha=0.9)
         return _save(fig, out_path)
 
 
