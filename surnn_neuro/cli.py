@@ -145,6 +145,25 @@ def cmd_energy(args):
                         memory=args.memory, as_json=args.json))
 
 
+def cmd_deploy(args):
+    from surnn_neuro.ir.io import read_graph
+
+    graph = read_graph(args.graph)
+    if args.target != "lava":
+        raise UserError(f"--target: unknown target {args.target!r}; known: lava")
+    try:
+        from surnn_neuro.hw_targets.lava import deploy
+    except ImportError as e:
+        raise UserError(f"--target lava needs lava-nc 0.10.0 on Python 3.10 ({e})") from None
+    summary = deploy(graph, args.out, fixed_point=not args.float, n_steps=args.steps)
+    res = summary.get("resources", {})
+    print(f"wrote {args.out}: Lava process graph ({'floating_pt' if args.float else 'fixed_pt'}), "
+          f"summary.md, summary.json")
+    if res:
+        print("Loihi 2 resource estimate: " + ", ".join(
+            f"{k} {v}" for k, v in res.items() if isinstance(v, (int, float, str)) and not isinstance(v, bool))[:400])
+
+
 def cmd_data_check(args):
     from surnn_neuro.datasets import check
 
@@ -237,6 +256,18 @@ def _p_energy(sub):
     p.set_defaults(func=cmd_energy)
 
 
+def _p_deploy(sub):
+    p = sub.add_parser("deploy", help="event graph -> Lava process graph for Loihi-style targets",
+                       description=("Emit a Lava process graph (Lava's own save format) with a "
+                                    "human-readable summary and a Loihi 2 resource estimate."))
+    p.add_argument("graph", metavar="GRAPH.h5")
+    p.add_argument("--target", default="lava", help="deployment target (lava)")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder to write")
+    p.add_argument("--float", action="store_true", help="floating_pt models instead of Loihi 2 fixed_pt")
+    p.add_argument("--steps", type=int, default=None, help="time steps the saved graph is built for")
+    p.set_defaults(func=cmd_deploy)
+
+
 def _p_data(sub):
     p = sub.add_parser("data", help="event dataset tools", description="Event dataset tools.")
     dsub = p.add_subparsers(dest="data_command", metavar="SUBCOMMAND")
@@ -251,7 +282,7 @@ def _p_data(sub):
 
 #: subcommand name -> parser builder (one table; later stages register here)
 COMMANDS = {"train": _p_train, "evaluate": _p_evaluate, "convert": _p_convert, "simulate": _p_simulate,
-            "energy": _p_energy, "data": _p_data, "run": _p_run, "tasks": _p_tasks}
+            "energy": _p_energy, "deploy": _p_deploy, "data": _p_data, "run": _p_run, "tasks": _p_tasks}
 
 
 def make_parser() -> argparse.ArgumentParser:
