@@ -19,6 +19,8 @@ from surnn_neuro.errors import UserError
 BACKENDS = {
     "reference": "surnn_neuro.simulators.reference:run",
     "dense": "surnn_neuro.simulators.dense:run",
+    "lava": "surnn_neuro.simulators.lava_backend:run",
+    "lava-fixed": "surnn_neuro.simulators.lava_backend:run_fixed",
     "snntorch": "surnn_neuro.simulators.snntorch_backend:run",
     "norse": "surnn_neuro.simulators.norse_backend:run",
 }

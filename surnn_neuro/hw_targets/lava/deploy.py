@@ -1,0 +1,144 @@
+"""``deploy(graph, out_dir)``: the Lava process graph in Lava's own save format plus a summary.
+
+Writes (each file atomically, via :mod:`surnn_neuro.fileio`):
+
+- ``network.pickle``: ``lava.utils.serialization.save`` of every process (Lava's format is a Python
+  pickle; load it with ``lava.utils.serialization.load`` in an environment with surnn-neuro and
+  lava-nc 0.10.0 installed, since the custom processes are referenced by module path);
+- ``summary.json`` / ``summary.md``: processes (class, ports, depth), connections (shape, synapses,
+  bit widths, exponents), fixed-point formats, latency, and the Loihi 2 resource estimate.
+
+The saved ring buffer holds ``n_steps`` zero columns for one sample: replace its ``data`` (or connect
+another source to the first Dense) to feed real input.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from surnn_neuro.fileio import atomic_path, write_json_atomic, write_text_atomic
+from surnn_neuro.hw_targets.lava import fixed_point as fx
+from surnn_neuro.hw_targets.lava.resources import loihi2_estimate
+from surnn_neuro.ir.graph import EventGraph
+
+NETWORK_FILE = "network.pickle"
+
+
+def _ports(proc) -> list:
+    out = []
+    for kind, coll in (("in", proc.in_ports), ("out", proc.out_ports)):
+        for p in coll:
+            out.append({"name": p.name, "direction": kind, "shape": list(p.shape)})
+    return out
+
+
+def describe(net) -> dict:
+    """JSON-ready description of a built :class:`~surnn_neuro.hw_targets.lava.network.LavaNetwork`."""
+    procs = []
+    for name, p in net.processes.items():
+        procs.append({"name": name, "class": f"{type(p).__module__}.{type(p).__qualname__}",
+                      "depth": net.depth.get(name), "ports": _ports(p)})
+    widths = {
+        "graded_payload_bits": 24,
+        "gate_spike_bits": 1,
+    }
+    if net.fixed_point:
+        widths.update(weight_mantissa_bits=fx.WEIGHT_BITS, state_bits=fx.STATE_BITS, sigma_bits=fx.STATE_BITS,
+                      state_frac_bits=fx.F_H, lut_index_frac_bits=fx.F_L,
+                      sigmoid_lut_entries=int(fx.SIGMOID_LUT.size), tanh_lut_entries=int(fx.TANH_LUT.size),
+                      sigmoid_error_bound=fx.SIGMOID_ERROR_BOUND, tanh_error_bound=fx.TANH_ERROR_BOUND)
+    else:
+        widths.update(weights="float64", states="float64")
+    return {
+        "select_tag": net.select_tag,
+        "n_steps": net.n_steps,
+        "n_samples": net.n_samples,
+        "lava_steps": net.n_lava_steps,
+        "latency_steps": len(net.graph.layers) + 1,
+        "processes": procs,
+        "connections": net.connections,
+        "bit_widths": widths,
+        "fixed_point": net.plan.summary() if net.plan is not None else None,
+    }
+
+
+def _markdown(summary: dict) -> str:
+    r = summary["resources"]
+    lines = [
+        f"# Lava deployment: {summary['graph']['name']}",
+        "",
+        f"- models: `{summary['select_tag']}` (Loihi2SimCfg), lava-nc {summary['lava_version']}",
+        f"- network file: `{NETWORK_FILE}` (lava.utils.serialization.save, a Python pickle)",
+        f"- steps per sample T = {summary['n_steps']}; output latency {summary['latency_steps']} steps "
+        "(one per feed-forward Dense); a run of B samples takes B·T + latency steps",
+        "",
+        "## Processes",
+        "",
+        "| name | class | depth | ports |",
+        "|---|---|---|---|",
+    ]
+    for p in summary["processes"]:
+        ports = ", ".join(f"{q['direction']} {q['name']}{tuple(q['shape'])}" for q in p["ports"])
+        lines.append(f"| {p['name']} | `{p['class'].rsplit('.', 1)[-1]}` | {p['depth']} | {ports} |")
+    lines += ["", "## Connections", "", "| src | dst | kind | shape | synapses | bits | weight_exp |",
+              "|---|---|---|---|---|---|---|"]
+    for c in summary["connections"]:
+        if "(into Dense)" in c["kind"]:
+            continue
+        bits = c.get("weight_bits", "")
+        bits = f"w {bits}, msg {c.get('num_message_bits', '')}" if bits else f"msg {c.get('num_message_bits', '-')}"
+        lines.append(f"| {c['src']} | {c['dst']} | {c['kind']} | {c.get('shape', '')} | {c.get('nnz', '')} | {bits} "
+                     f"| {c.get('weight_exp', '')} |")
+    lines += ["", "## Bit widths", ""]
+    lines += [f"- {k}: {v}" for k, v in summary["bit_widths"].items()]
+    lines += ["", "## Loihi 2 resource estimate", "",
+              f"- neurons: {r['neurons']['total']} ({', '.join(f'{k} {v}' for k, v in r['neurons']['per_node'].items())})",
+              f"- synapses (non-zero weights): {r['synapses']['total']} (dense entries {r['synapses']['dense_entries']})",
+              f"- synaptic memory at 8-bit weights: {r['synaptic_memory_bytes']['nonzero_8bit']} B non-zero, "
+              f"{r['synaptic_memory_bytes']['dense_8bit']} B dense",
+              f"- cores needed: {r['cores']['needed']} of {r['limits']['chip']['neuron_cores']} per chip "
+              f"(by neurons {r['cores']['by_neurons']}, by synapses {r['cores']['by_synapses']}); chips: {r['cores']['chips']}",
+              f"- published limits: {r['limits']['chip']['max_neurons']} neurons, {r['limits']['chip']['max_synapses']} "
+              f"synapses, {r['limits']['chip']['neuron_cores']} cores per chip ({r['limits']['chip']['source']})",
+              "", "Assumed:", ""]
+    lines += [f"- {a}" for a in r["assumed"]]
+    return "\n".join(lines) + "\n"
+
+
+def deploy(graph: EventGraph, out_dir, fixed_point: bool = True, n_steps: int | None = None,
+           input_range: float = 1.0) -> dict:
+    """Emit ``graph`` as a Lava process graph into ``out_dir``; returns the summary dict.
+
+    ``fixed_point``: the bit-accurate Loihi-2-style network (default) or the float one;
+    ``n_steps``: T of one sample (default: ``graph.metadata["seq_len"]`` or 100); ``input_range``:
+    the largest |x| the input payloads represent (fixed point).
+    """
+    import lava
+    from lava.utils.serialization import save
+
+    from surnn_neuro.hw_targets.lava.network import build_network
+    from surnn_neuro.hw_targets.lava.runner import quiet_lava_logging, release
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    t = int(n_steps or graph.metadata.get("seq_len") or 100)
+    with quiet_lava_logging():
+        net = build_network(graph, n_steps=t, fixed_point=fixed_point, config=fx.FixedPointConfig(input_range))
+    try:
+        with atomic_path(out / NETWORK_FILE) as tmp:
+            save(list(net.processes.values()), str(tmp))
+        summary = describe(net)
+    finally:
+        release(net)
+    summary.update(
+        graph={"name": graph.metadata.get("name", graph.readout.name), "nodes": list(graph.node_names),
+               "layers": [{"name": ly.name, "cell": ly.cell, "hidden": ly.hidden_size,
+                           "gate": type(graph.gate_of(ly.name)).kind} for ly in graph.layers]},
+        lava_version=getattr(lava, "__version__", "0.10.0"),
+        network_file=NETWORK_FILE,
+        resources=loihi2_estimate(graph),
+    )
+    write_json_atomic(out / "summary.json", json.loads(json.dumps(summary, default=str)))
+    write_text_atomic(out / "summary.md", _markdown(summary))
+    return summary

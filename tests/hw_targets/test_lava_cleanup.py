@@ -1,0 +1,80 @@
+"""A failed or interrupted Lava run leaves no OS process behind (hw_targets/lava/runner.py).
+
+Lava forks one OS process per ProcessModel and runtime service plus a shared-memory manager. The
+failures are injected by patching a ProcessModel class in this process: Lava forks its children
+from here, so they inherit the patched method.
+"""
+
+import multiprocessing as mp
+import os
+import threading
+import _thread
+
+import pytest
+
+from surnn_neuro.hw_targets.lava.processes import layer as layer_models
+from surnn_neuro.hw_targets.lava.runner import LavaRunError
+from surnn_neuro.ir.examples import random_graph, random_input
+from surnn_neuro.simulators import lava_backend
+
+
+def os_children() -> set:
+    """PIDs whose parent is this process, from /proc (also catches non-multiprocessing children)."""
+    me, out = os.getpid(), set()
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == me and fields[0] != "Z":
+                out.add(int(d))
+    return out
+
+
+@pytest.fixture
+def graph():
+    return random_graph(cells=("gru",), gate="threshold", hidden=(5,), seed=3)
+
+
+@pytest.fixture
+def baseline(graph):
+    # one clean run first: it may start multiprocessing's resource tracker, which lives on by design
+    lava_backend.run(graph, random_input(graph, batch=1, steps=3, seed=0))
+    assert mp.active_children() == []
+    return os_children()
+
+
+@pytest.mark.parametrize("when", ["after_send", "before_send"])
+def test_exception_in_process_model_leaves_no_processes(graph, baseline, monkeypatch, when):
+    # after_send: the failing model has sent this step's events (Lava reports the error itself);
+    # before_send: its peers wait for its messages (a blocking Lava run would hang here forever)
+    original = layer_models.PySelectiveUpdateFloat.run_spk
+
+    def failing(self):
+        if when == "after_send":
+            original(self)
+        if self.time_step == 4:
+            raise ValueError("injected failure at step 4")
+        if when == "before_send":
+            original(self)
+
+    monkeypatch.setattr(layer_models.PySelectiveUpdateFloat, "run_spk", failing)
+    with pytest.raises(LavaRunError, match="injected failure at step 4"):
+        lava_backend.run(graph, random_input(graph, batch=1, steps=10, seed=1), timeout=60)
+    assert mp.active_children() == []
+    assert os_children() == baseline
+
+
+def test_keyboard_interrupt_leaves_no_processes(graph, baseline):
+    # a long run (about 5000 steps) interrupted in the caller after 2.5 s
+    timer = threading.Timer(2.5, _thread.interrupt_main)
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            lava_backend.run(graph, random_input(graph, batch=1, steps=5000, seed=2), timeout=120)
+    finally:
+        timer.cancel()
+    assert mp.active_children() == []
+    assert os_children() == baseline
