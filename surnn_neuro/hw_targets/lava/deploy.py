@@ -80,7 +80,8 @@ def _markdown(summary: dict) -> str:
     ]
     for p in summary["processes"]:
         ports = ", ".join(f"{q['direction']} {q['name']}{tuple(q['shape'])}" for q in p["ports"])
-        lines.append(f"| {p['name']} | `{p['class'].rsplit('.', 1)[-1]}` | {p['depth']} | {ports} |")
+        depth = "–" if p["depth"] is None else p["depth"]  # a Dense sits between two depths (+1 step)
+        lines.append(f"| {p['name']} | `{p['class'].rsplit('.', 1)[-1]}` | {depth} | {ports} |")
     lines += ["", "## Connections", "", "| src | dst | kind | shape | synapses | bits | weight_exp |",
               "|---|---|---|---|---|---|---|"]
     for c in summary["connections"]:
@@ -132,7 +133,7 @@ def deploy(graph: EventGraph, out_dir, fixed_point: bool = True, n_steps: int | 
     finally:
         release(net)
     summary.update(
-        graph={"name": graph.metadata.get("name", graph.readout.name), "nodes": list(graph.node_names),
+        graph={"name": graph.metadata.get("name") or "event graph", "nodes": list(graph.node_names),
                "layers": [{"name": ly.name, "cell": ly.cell, "hidden": ly.hidden_size,
                            "gate": type(graph.gate_of(ly.name)).kind} for ly in graph.layers]},
         lava_version=getattr(lava, "__version__", "0.10.0"),
