@@ -174,7 +174,8 @@ def cmd_run(args):
     from surnn_neuro.pipeline import RunOptions, run_pipeline
 
     run_pipeline(RunOptions(out=args.out, epochs=args.epochs, hidden=args.hidden, seed=args.seed,
-                            quick=args.quick, device=args.device, stages=args.stages))
+                            quick=args.quick, device=args.device, stages=args.stages,
+                            lava_limit=args.lava_limit))
 
 
 # -- parser ---------------------------------------------------------------------------------------
@@ -213,6 +214,8 @@ def _p_run(sub):
     p.add_argument("--quick", action="store_true", help="tiny settings for a smoke run")
     p.add_argument("--device", default="auto")
     p.add_argument("--stages", default=None, help="comma-separated subset of stages to run")
+    p.add_argument("--lava-limit", type=int, default=None,
+                   help="test samples run on Lava (default: all 360 digits test samples)")
     p.set_defaults(func=cmd_run)
 
 

@@ -9,7 +9,10 @@ Stages (table :data:`STAGES`, run in order; ``--stages`` selects a subset):
    model) and the events / synaptic-ops table, and save the update raster (neurons × time).
 3. ``energy``: train sugru at two more update budgets λ, estimate energy per inference on every
    hardware profile, write the energy table, bars, accuracy-vs-energy Pareto plot and report.md.
-4. ``events``: the event-driven path on event data: train sugru and gru on event-digits (the
+4. ``lava``: deploy the digits sugru to a Lava process graph, run the test split (``--lava-limit``
+   samples, default all 360) in floating point and in Loihi 2 fixed point, and report accuracy,
+   agreement with the reference simulator and the Loihi 2 resource estimate.
+5. ``events``: the event-driven path on event data: train sugru and gru on event-digits (the
    built-in event-camera digits), convert, simulate on every backend, count events and estimate
    energy (events/report.md).
 
@@ -36,6 +39,7 @@ class RunOptions:
     quick: bool = False
     device: str = "auto"
     stages: str | None = None
+    lava_limit: int | None = None
 
 
 def _table(rows, headers) -> str:
@@ -303,8 +307,67 @@ def stage_events(ctx):
     return {"models": result, "report": str(report)}
 
 
+def stage_lava(ctx):
+    """Deploy the digits sugru to Lava; run float and fixed point; agreement and resources."""
+    import numpy as np
+
+    from surnn_neuro.hw_targets.lava import deploy
+    from surnn_neuro.ir.io import read_graph
+    from surnn_neuro.simulators import simulate
+    from surnn_neuro.simulators.on_task import score_trace
+
+    opts: RunOptions = ctx["options"]
+    _ensure_runs(ctx)
+    task = ctx["task"]
+    graph_path = ctx["out"] / "graphs" / "digits-sugru.h5"
+    if not graph_path.exists():
+        raise UserError(f"--stages: {graph_path} not found; run the 'spikes' stage first")
+    graph = read_graph(graph_path)
+    limit = opts.lava_limit or (16 if opts.quick else None)
+    x = task.x_test[:limit].numpy().astype(np.float64)
+    y = task.y_test[:limit]
+    summary = deploy(graph, ctx["out"] / "lava" / "digits-sugru", fixed_point=True, n_steps=x.shape[1])
+    ref = simulate(graph, x, backend="reference")
+    rows, result = [], {}
+    for backend in ("lava", "lava-fixed"):
+        t0 = time.perf_counter()
+        trace = simulate(graph, x, backend=backend, progress=True)
+        secs = time.perf_counter() - t0
+        same_gates = all(np.array_equal(trace.gate_spikes[k], ref.gate_spikes[k]) for k in ref.gate_spikes)
+        differ = [f for f in ("events", "synaptic_ops", "neuron_updates", "dense_macs")
+                  if not np.array_equal(getattr(trace, f), getattr(ref, f))]
+        same_counts = not differ
+        diff = float(np.abs(trace.outputs - ref.outputs).max())
+        agree_pred = float((trace.outputs.argmax(-1) == ref.outputs.argmax(-1)).mean())
+        acc = score_trace(task, trace, y)
+        rows.append([backend, f"{100 * acc:.2f}", "yes" if same_gates else "NO",
+                     "yes" if same_counts else "no: " + ", ".join(differ), f"{diff:.2e}",
+                     f"{100 * agree_pred:.1f}",
+                     f"{trace.total('events') * 1.0 / trace.n_samples:.0f}", f"{secs:.0f}"])
+        result[backend] = {"accuracy": acc, "gates_match_reference": same_gates,
+                           "counts_match_reference": same_counts, "counts_that_differ": differ, "max_abs_output_diff": diff,
+                           "same_prediction_fraction": agree_pred, "seconds": secs}
+    ref_acc = score_trace(task, ref, y)
+    table = _table(rows, ["backend", "accuracy %", "gates = reference", "counts = reference",
+                          "max |out − reference|", "same prediction %", "events/inference", "wall s"])
+    res = summary.get("resources", {})
+    print(f"\n## Lava (Loihi2SimCfg), sugru on digits, {len(y)} test samples; reference accuracy "
+          f"{100 * ref_acc:.2f} %\n")
+    print(table)
+    print(f"\nfixed point minus float: {100 * (result['lava-fixed']['accuracy'] - result['lava']['accuracy']):+.2f} "
+          f"accuracy points")
+    print(f"Loihi 2 resource estimate: {res.get('neurons_total')} neurons, {res.get('synapses_total')} "
+          f"synapses, {res.get('synaptic_memory_bytes_8bit')} B synaptic memory at 8 bits, "
+          f"{res.get('cores_needed')} of 128 cores ({res.get('chips_needed')} chip)")
+    print(f"process graph: {ctx['out'] / 'lava' / 'digits-sugru'}/network.pickle and summary.md")
+    write_text_atomic(ctx["out"] / "lava" / "lava_table.md", table + "\n")
+    return {"n": len(y), "reference_accuracy": ref_acc, "backends": result,
+            "resources": {k: v for k, v in res.items() if isinstance(v, (int, float))}}
+
+
 #: stage name -> function(ctx) -> summary dict
-STAGES = {"train": stage_train, "spikes": stage_spikes, "energy": stage_energy, "events": stage_events}
+STAGES = {"train": stage_train, "spikes": stage_spikes, "energy": stage_energy, "lava": stage_lava,
+          "events": stage_events}
 
 
 def run_pipeline(opts: RunOptions) -> dict:

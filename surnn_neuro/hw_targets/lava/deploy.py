@@ -115,6 +115,8 @@ def deploy(graph: EventGraph, out_dir, fixed_point: bool = True, n_steps: int | 
     ``n_steps``: T of one sample (default: ``graph.metadata["seq_len"]`` or 100); ``input_range``:
     the largest |x| the input payloads represent (fixed point).
     """
+    from surnn_neuro.hw_targets.lava._mp import prepare as _prepare_mp
+    _prepare_mp()  # before the first Lava import (see _mp.py)
     import lava
     from lava.utils.serialization import save
 

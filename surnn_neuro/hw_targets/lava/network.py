@@ -24,6 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from surnn_neuro.hw_targets.lava._mp import prepare as _prepare_mp
+_prepare_mp()  # before the first Lava import (see _mp.py)
 from lava.proc.dense.process import Dense
 from lava.proc.io.extractor import Extractor
 from lava.proc.io.source import RingBuffer

@@ -27,6 +27,8 @@ import threading
 import time
 
 import numpy as np
+from surnn_neuro.hw_targets.lava._mp import prepare as _prepare_mp
+_prepare_mp()  # before the first Lava import (see _mp.py)
 from lava.magma.core.process.process import ProcessServer
 from lava.magma.core.run_conditions import RunSteps
 from lava.magma.core.run_configs import Loihi2SimCfg
