@@ -16,6 +16,11 @@ the batch:
 - ``neuron_updates``: gate spikes at t (candidates computed).
 - ``dense_macs``: per sample and step ``G·H·(V + H)`` + gate network (threshold ``H·V + H``,
   global ``H``) per layer; readout ``O·H`` every step (``mean``, ``all``) or at ``t = T−1`` (``last``).
+
+Spiking layers (docs/semantics.md §5): events = output spikes; synaptic ops = input events ×
+``fanout(weight)`` + own spikes × ``fanout(w_rec)``, all ACs except those of graded input-node events;
+the readout's ops from spikes are ACs; neuron updates = H every step; dense MACs ``H·V`` (+ ``H·H``
+if recurrent). ``gate_spikes[layer]`` holds the output spikes.
 """
 
 from __future__ import annotations
@@ -114,10 +119,19 @@ def gate_cost(gate) -> GateCost:
         ) from None
 
 
+def _spiking_dense_macs(layer) -> int:
+    """MACs per sample and step of a spiking layer executed densely: ``H·V`` (+ ``H·H`` if recurrent)."""
+    h = layer.hidden_size
+    return h * layer.input_size + (h * h if layer.recurrent else 0)
+
+
 def layer_fanouts(graph: EventGraph, layer_name: str) -> tuple[np.ndarray, np.ndarray]:
     """``(fan_in (V,), fan_rec (H,))`` of a layer: fan-out of one input event j into the layer and
-    its gate, and of one own delta event i into ``W_hh`` and the gate (docs/semantics.md §4)."""
+    its gate, and of one own delta event i into ``W_hh`` and the gate (docs/semantics.md §4).
+    Spiking layer: ``fanout(weight)`` and ``fanout(w_rec)`` (docs/semantics.md §5)."""
     layer = graph.node(layer_name)
+    if not getattr(type(layer), "gated", True):
+        return fanout(layer.weight), fanout(layer.w_rec)
     gate = graph.gate_of(layer_name)
     cost = gate_cost(gate)
     fan_in = fanout(layer.w_ih) + cost.fanout_in(gate, layer.input_size)
@@ -160,6 +174,20 @@ def count_trace_fields(graph: EventGraph, x: np.ndarray, gate_spikes: dict) -> d
     sent_ac = (mask & is_ac_value(values)).astype(np.int64)
 
     for row, layer in enumerate(graph.layers, start=1):
+        if not getattr(type(layer), "gated", True):
+            # spiking layer (docs/semantics.md §5): events = output spikes (binary: ACs), every
+            # neuron updates every step, dense = H·V (+ H·H if recurrent) MACs per sample and step
+            fan_in, fan_rec = layer_fanouts(graph, layer.name)
+            z = spikes[layer.name].astype(np.int64)
+            h = layer.hidden_size
+            counts["events"][row] = z.sum(axis=(0, 2))
+            counts["neuron_updates"][row] = n_b * h
+            counts["synaptic_ops"][row] = (sent @ fan_in + z @ fan_rec).sum(axis=0)
+            counts["ac_ops"][row] = (sent_ac @ fan_in + z @ fan_rec).sum(axis=0)
+            counts["dense_macs"][row] = n_b * _spiking_dense_macs(layer)
+            sent = z
+            sent_ac = z  # binary spikes: every op an AC
+            continue
         gate = graph.gate_of(layer.name)
         fan_in, fan_rec = layer_fanouts(graph, layer.name)
         g = spikes[layer.name].astype(np.int64)
@@ -175,6 +203,7 @@ def count_trace_fields(graph: EventGraph, x: np.ndarray, gate_spikes: dict) -> d
 
     ro = graph.readout
     counts["synaptic_ops"][-1] = (sent @ fanout(ro.weight)).sum(axis=0)
+    counts["ac_ops"][-1] = (sent_ac @ fanout(ro.weight)).sum(axis=0)  # 0 after delta events (graded)
     macs = n_b * ro.output_size * ro.input_size
     if ro.mode == "last":
         counts["dense_macs"][-1, -1] = macs
@@ -195,6 +224,13 @@ def flops_per_sequence(graph: EventGraph, gate_spikes: dict, n_steps: int) -> np
     spikes = _check_spikes(graph, gate_spikes, None, n_steps)
     total = None
     for layer in graph.layers:
+        if not getattr(type(layer), "gated", True):
+            # spiking layer: two multiplications per neuron and step (the decays of û and v̂);
+            # binary spikes make the synaptic work additions
+            n_b = spikes[layer.name].shape[0]
+            f = np.full(n_b, 2 * layer.hidden_size * n_steps, dtype=np.int64)
+            total = f if total is None else total + f
+            continue
         gate = graph.gate_of(layer.name)
         v, h = layer.input_size, layer.hidden_size
         updated = spikes[layer.name].sum(axis=2, dtype=np.int64)  # (B, T)

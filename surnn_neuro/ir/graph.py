@@ -6,6 +6,9 @@ Structure (docs/semantics.md §2)::
                ▲                  ▲
              gate_1             gate_L                       one gate edge per layer
 
+Spiking layers (``SpikingLayerNode``, ``gated = False``) sit on the same chain and take no gate; a
+graph's layers are either all gated or all spiking.
+
 ``EventGraph.__post_init__`` checks the structure and the sizes and raises ``ValueError`` naming the
 node or edge. ``node_names`` (input, layers in order, readout) is the row order of the count arrays
 of a :class:`~surnn_neuro.ir.trace.Trace`; gates are not rows.
@@ -20,6 +23,11 @@ from typing import Sequence
 import numpy as np
 
 from surnn_neuro.ir.nodes import NODE_KINDS, GateNode, LayerNode, Node, ThresholdGate
+
+def _gated(node) -> bool:
+    """Whether a layer kind takes a gate (``gated`` class attribute, default True)."""
+    return getattr(type(node), "gated", True)
+
 
 def _err(msg: str):
     raise ValueError(f"EventGraph: {msg}")
@@ -134,7 +142,10 @@ class EventGraph:
             elif len(outs[name]) != 1 or role[outs[name][0]] not in ("layer", "readout"):
                 _err(f"{r} '{name}': needs exactly one data output to a layer or the readout, has "
                      f"{outs[name] or 'none'}")
-            if r == "layer":
+            if r == "layer" and not _gated(by_name[name]):
+                if gate_in:
+                    _err(f"{type(by_name[name]).kind} layer '{name}': takes no gate, has edge from '{gate_in[0]}'")
+            elif r == "layer":
                 if len(gate_in) != 1:
                     _err(f"layer '{name}': needs exactly one gate, has {gate_in or 'none'}")
                 gate_of[name] = gate_in[0]
@@ -152,9 +163,18 @@ class EventGraph:
         if missing:  # pragma: no cover - excluded by the degree and cycle checks
             _err(f"layers not on the input→readout chain: {', '.join(missing)}")
 
+        gated = {_gated(by_name[n]) for n in layers}
+        if len(gated) > 1:
+            _err("layers are either all selective-update (gated) or all spiking; this graph mixes them: "
+                 + ", ".join(f"{n} ({type(by_name[n]).kind})" for n in layers))
         size = by_name[chain[0]].size
         for lname in layers:
             layer: LayerNode = by_name[lname]
+            if not _gated(layer):
+                if layer.input_size != size:
+                    _err(f"layer '{lname}': field weight: {layer.input_size} input columns, previous node gives {size}")
+                size = layer.hidden_size
+                continue
             if layer.input_size != size:
                 _err(f"layer '{lname}': field w_ih: {layer.input_size} input columns, previous node gives {size}")
             gate: GateNode = by_name[gate_of[lname]]
@@ -172,13 +192,20 @@ class EventGraph:
     # -- construction ---------------------------------------------------------------------------
     @classmethod
     def sequential(cls, input_node, layers: Sequence[tuple], readout, metadata: dict | None = None) -> "EventGraph":
-        """Build ``input → layer_1 → … → readout`` from ``layers = [(LayerNode, gate), …]``."""
+        """Build ``input → layer_1 → … → readout`` from ``layers = [(LayerNode, gate), …]``.
+
+        A spiking layer takes no gate: pass it alone or as ``(SpikingLayerNode, None)``.
+        """
         nodes = [input_node]
         edges = []
         prev = input_node.name
-        for layer, gate in layers:
-            nodes += [layer, gate]
-            edges += [(prev, layer.name), (gate.name, layer.name)]
+        for item in layers:
+            layer, gate = item if isinstance(item, tuple) else (item, None)
+            nodes.append(layer)
+            edges.append((prev, layer.name))
+            if gate is not None:
+                nodes.append(gate)
+                edges.append((gate.name, layer.name))
             prev = layer.name
         nodes.append(readout)
         edges.append((prev, readout.name))
@@ -217,8 +244,15 @@ class EventGraph:
         except KeyError:
             raise ValueError(f"EventGraph: no node '{name}'; nodes: {', '.join(self._by_name)}") from None
 
+    @property
+    def spiking(self) -> bool:
+        """True if the layers are spiking layers (no gates; docs/semantics.md §5)."""
+        return not _gated(self.layers[0])
+
     def gate_of(self, layer_name: str):
-        """The gate node driving layer ``layer_name``."""
+        """The gate node driving layer ``layer_name`` (ValueError for a spiking layer: it has none)."""
+        if layer_name in self._chain[1:-1] and not _gated(self._by_name[layer_name]):
+            raise ValueError(f"EventGraph: layer '{layer_name}' is a spiking layer; it has no gate")
         try:
             return self._by_name[self._gate_of[layer_name]]
         except KeyError:

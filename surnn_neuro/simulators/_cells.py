@@ -52,3 +52,51 @@ def cell_fn(kind: str):
         return CELLS[kind]
     except KeyError:
         raise ValueError(f"unknown cell {kind!r}; known: {', '.join(CELLS)}") from None
+
+
+# ------------------------------------------------------------------------------------------------
+# spiking layers (LIF / CubaLIF, docs/semantics.md §5): the same arithmetic, in the same order, as
+# Lava's floating-point LIF (lava.proc.lif.models.AbstractPyLifModelFloat) and Dense models, so that
+# the reference, the dense simulator and Lava give bit-identical states for binary inputs.
+# ------------------------------------------------------------------------------------------------
+
+
+def spike_sum(w: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``Σ_{j ∈ idx} W[:, j]`` as Lava's binary Dense computes it: ``W[:, idx].sum(axis=1)``.
+
+    ``idx`` ascending (what a boolean mask selects), so the gathered columns, their order and numpy's
+    pairwise summation are the same as in ``PyDenseModelFloat`` (``weights[:, s_in].sum(axis=1)``).
+    """
+    return w[:, idx].sum(axis=1)
+
+
+def lif_step(u: np.ndarray, v: np.ndarray, a_in: np.ndarray, decay_u, decay_v, beta, theta) -> np.ndarray:
+    """One step of Lava's LIF, in place: ``u = u·(1−du) + a``; ``v = v·(1−dv) + u + β``;
+    ``z = v > θ``; ``v[z] = 0``. ``decay_u = 1 − du``, ``decay_v = 1 − dv``. Returns z (bool).
+
+    Shapes broadcast: ``(H,)`` for one sample, ``(B, H)`` for a batch.
+    """
+    u *= decay_u
+    u += a_in
+    v[...] = v * decay_v + u + beta
+    z = v > theta
+    v[z] = 0.0
+    return z
+
+
+def spiking_readout(readout, spikes: np.ndarray) -> np.ndarray:
+    """Readout of the last spiking layer's spikes ``z: (B, T, H)`` (docs/semantics.md §5):
+    ``y_t = W_o z_t + b_o``, summed over the spiking columns like a binary Dense
+    (``b_o + spike_sum(W_o, idx)``), then ``last`` / ``mean`` / ``all`` as for every readout."""
+    n_b, n_t, _ = spikes.shape
+    w, b = readout.weight, readout.bias
+    steps = range(n_t - 1, n_t) if readout.mode == "last" else range(n_t)
+    y = np.empty((n_b, len(steps), readout.output_size))
+    for i in range(n_b):
+        for k, t in enumerate(steps):
+            y[i, k] = b + spike_sum(w, np.flatnonzero(spikes[i, t]))
+    if readout.mode == "all":
+        return y
+    if readout.mode == "mean":
+        return y.mean(axis=1)
+    return y[:, 0].copy()

@@ -4,6 +4,7 @@ Every step: full matrix products ``W_ih x_t`` and ``W_hh h_{t-1}`` for the whole
 for every neuron, then ``h_t = where(g_t, f_t, h_{t-1})`` (docs/semantics.md §1). Work per step is
 ``G·H·(V + H)`` MACs whatever the gates do. Counts come from
 :func:`surnn_neuro.ir.counting.count_trace_fields` (the reference simulator counts on its own).
+Spiking graphs (docs/semantics.md §5): full products ``x_t W^T + z_{t−1} W_rec^T`` every step.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from surnn_neuro.ir.counting import count_trace_fields
 from surnn_neuro.ir.graph import EventGraph
 from surnn_neuro.ir.nodes import GlobalGate, ThresholdGate
 from surnn_neuro.ir.trace import Trace
-from surnn_neuro.simulators._cells import cell_fn, sigmoid
+from surnn_neuro.simulators._cells import cell_fn, lif_step, sigmoid, spiking_readout
 
 
 def run(graph: EventGraph, x: np.ndarray, dtype=np.float64) -> Trace:
@@ -23,7 +24,12 @@ def run(graph: EventGraph, x: np.ndarray, dtype=np.float64) -> Trace:
 
 
 def run_with_states(graph: EventGraph, x: np.ndarray, dtype=np.float64) -> tuple[Trace, dict]:
-    """Like :func:`run`, also returning ``{layer name: h (B, T, H)}`` (h_t after step t)."""
+    """Like :func:`run`, also returning ``{layer name: h (B, T, H)}`` (h_t after step t).
+
+    Spiking graphs (docs/semantics.md §5): states are the membrane potentials after the reset.
+    """
+    if graph.spiking:
+        return _run_spiking(graph, x, dtype)
     # W.T views, no copies: BLAS multiplies by a transposed matrix directly
     x = graph.check_input(x)
     xd = x.astype(dtype)
@@ -114,5 +120,51 @@ def run_with_states(graph: EventGraph, x: np.ndarray, dtype=np.float64) -> tuple
         n_samples=n_b,
         metadata={"dtype": np.dtype(dtype).name},
         **counts,
+    )
+    return trace, {st["name"]: st["states"] for st in layers}
+
+
+def _run_spiking(graph: EventGraph, x: np.ndarray, dtype) -> tuple[Trace, dict]:
+    """Spiking layers, dense: every step ``a = x_t W^T + z_{t−1} W_rec^T + c`` for the whole batch
+    (full products, every synapse), then the LIF step of docs/semantics.md §5. Same spikes as the
+    reference up to the rounding of the sums (the reference adds only the spiking columns)."""
+    x = graph.check_input(x)
+    xd = x.astype(dtype)
+    n_b, n_t, _ = x.shape
+    layers = []
+    for layer in graph.layers:
+        k = layer.constants()
+        layers.append({
+            "name": layer.name, "H": layer.hidden_size, "rec": layer.recurrent,
+            "w_t": k.w_eff.astype(dtype).T, "w_rec_t": k.w_rec_eff.astype(dtype).T, "c": k.c.astype(dtype),
+            "du1": (1.0 - k.du).astype(dtype), "dv1": (1.0 - k.dv).astype(dtype),
+            "beta": k.beta.astype(dtype), "theta": k.theta.astype(dtype), "v_reset": layer.v_reset.astype(dtype),
+            "u": np.zeros((n_b, layer.hidden_size), dtype=dtype),
+            "v": np.broadcast_to(k.v0.astype(dtype), (n_b, layer.hidden_size)).copy(),
+            "z": np.zeros((n_b, layer.hidden_size), dtype=dtype),
+            "spikes": np.zeros((n_b, n_t, layer.hidden_size), dtype=bool),
+            "states": np.zeros((n_b, n_t, layer.hidden_size), dtype=dtype),
+        })
+    for t in range(n_t):
+        inp = xd[:, t]
+        for st in layers:
+            a = inp @ st["w_t"] + st["c"]
+            if st["rec"]:
+                a = a + st["z"] @ st["w_rec_t"]
+            z = lif_step(st["u"], st["v"], a, st["du1"], st["dv1"], st["beta"], st["theta"])
+            st["spikes"][:, t] = z
+            st["states"][:, t] = st["v"] + st["v_reset"]
+            st["z"] = z.astype(dtype)
+            inp = st["z"]
+    spikes = {st["name"]: st["spikes"] for st in layers}
+    trace = Trace(
+        backend="dense",
+        node_names=graph.node_names,
+        layer_names=graph.layer_names,
+        outputs=spiking_readout(graph.readout, layers[-1]["spikes"]),
+        gate_spikes=spikes,
+        n_samples=n_b,
+        metadata={"dtype": np.dtype(dtype).name},
+        **count_trace_fields(graph, x, spikes),
     )
     return trace, {st["name"]: st["states"] for st in layers}
