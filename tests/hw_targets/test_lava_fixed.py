@@ -9,7 +9,7 @@ from surnn_neuro.ir import AlwaysGate, EventGraph, InputNode, LayerNode, Readout
 from surnn_neuro.ir.examples import random_graph, random_input
 from surnn_neuro.simulators import lava_backend, reference
 
-from conftest import assert_same_events
+from lava_event_checks import assert_same_events
 
 #: Stated quantisation error (docs/lava.md §4): arithmetic alone (tables, product and shift
 #: rounding) vs a float run with the same 8-bit weights; and with the weight quantisation included.

@@ -15,7 +15,7 @@ from surnn_neuro.ir.examples import GATE_KINDS, random_graph, random_input
 from surnn_neuro.simulators import BACKENDS, reference, simulate
 from surnn_neuro.simulators import lava_backend
 
-from conftest import assert_same_events
+from lava_event_checks import assert_same_events
 
 CELLS = ("gru", "rnn", "lstm")
 MODES = ("last", "mean", "all")
