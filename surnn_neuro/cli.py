@@ -108,12 +108,18 @@ def cmd_convert(args):
 
     if not args.out and not args.nir:
         raise UserError("convert: give --out GRAPH.h5 and/or --nir FILE.nir")
-    model, _ = load_checkpoint(args.run_dir)
-    graph = to_graph(model, input_encoding=args.input_encoding)
+    if str(args.run_dir).endswith(".nir"):  # a NIR graph trained elsewhere -> event graph
+        from surnn_neuro.converters.nir_io import read_nir
+
+        graph = read_nir(args.run_dir, dt=args.dt)
+    else:
+        model, _ = load_checkpoint(args.run_dir)
+        graph = to_graph(model, input_encoding=args.input_encoding)
     if args.out:
         write_graph(graph, args.out)
-        print(f"wrote {args.out}: {len(graph.layers)} layer(s), gates "
-              f"{', '.join(graph.gate_of(l.name).kind for l in graph.layers)}, input {args.input_encoding}")
+        kinds = ("spiking " + ", ".join(l.neuron for l in graph.layers) if graph.spiking else
+                 "gates " + ", ".join(graph.gate_of(l.name).kind for l in graph.layers))
+        print(f"wrote {args.out}: {len(graph.layers)} layer(s), {kinds}, input {graph.input.encoding}")
     if args.nir:
         from surnn_neuro.converters.nir_io import write_nir
 
@@ -126,10 +132,18 @@ def cmd_simulate(args):
     from surnn_neuro.simulators.on_task import simulate_on_task
 
     graph = read_graph(args.graph)
-    trace, result = simulate_on_task(graph, args.task, backend=args.backend, limit=args.limit,
-                                     data_dir=args.data_dir, seq_len=args.seq_len, split=args.split)
-    print(f"{args.backend} on {args.task} ({result['n']} samples, T={trace.n_steps}): "
-          f"{result['metric']} = {result['value']:.4f}")
+    if (args.task is None) == (args.input is None):
+        raise UserError("simulate: give exactly one of --task TASK or --input X.npy")
+    if args.task is not None:
+        trace, result = simulate_on_task(graph, args.task, backend=args.backend, limit=args.limit,
+                                         data_dir=args.data_dir, seq_len=args.seq_len, split=args.split)
+        print(f"{args.backend} on {args.task} ({result['n']} samples, T={trace.n_steps}): "
+              f"{result['metric']} = {result['value']:.4f}")
+    else:
+        from surnn_neuro.simulators.on_task import simulate_on_array
+
+        trace, result = simulate_on_array(graph, args.input, backend=args.backend, limit=args.limit)
+        print(f"{args.backend} on {args.input} ({result['n']} samples, T={trace.n_steps})")
     print(f"update rate {trace.update_rate():.4f}  gate spikes/inference {result['gate_spikes']:.1f}  "
           f"events/inference {result['events']:.1f}  synaptic ops/inference {result['synaptic_ops']:.1f}  "
           f"(dense MACs {result['dense_macs']:.1f})")
@@ -223,8 +237,11 @@ def _p_convert(sub):
     p = sub.add_parser("convert", help="trained model -> event graph (HDF5) and/or NIR", description=(
         "Recast a trained model as an event-driven spiking network: gate spikes plus graded delta "
         "events, stored as a portable event graph (HDF5)."))
-    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("run_dir", metavar="RUN_DIR|FILE.nir",
+                   help="a training run, or a NIR graph (LIF/CubaLIF/Affine, recurrent) to import")
     p.add_argument("--out", metavar="GRAPH.h5", help="event graph file to write")
+    p.add_argument("--dt", type=float, default=None,
+                   help="time step of an imported NIR graph (default: its metadata, else 1e-4)")
     p.add_argument("--nir", metavar="FILE.nir", help="also export to NIR")
     p.add_argument("--input-encoding", default="dense", choices=("dense", "delta", "spikes"),
                    help="how the input is sent: dense values, delta events or binary spikes")
@@ -238,7 +255,8 @@ def _p_simulate(sub):
         "Simulate an event graph on a task's data and count every event and synaptic operation."))
     p.add_argument("graph", metavar="GRAPH.h5")
     p.add_argument("--backend", default="reference", help=f"one of: {', '.join(sorted(BACKENDS))}")
-    p.add_argument("--task", required=True, help="task whose test split is simulated")
+    p.add_argument("--task", help="task whose test split is simulated")
+    p.add_argument("--input", metavar="X.npy", help="or: inputs as a (B, T, V) numpy array file")
     p.add_argument("--limit", type=int, default=None, help="simulate only the first N samples")
     p.add_argument("--split", default="test", choices=("test", "train"))
     p.add_argument("--seq-len", type=int, default=None, help="sequence length for synthetic tasks")

@@ -61,3 +61,23 @@ def test_train_then_evaluate_through_the_command(tmp_path):
     e = run_cli("evaluate", str(out), "--json")
     assert e.returncode == 0, e.stderr
     assert '"solved"' in e.stdout
+
+
+def test_nir_graph_from_elsewhere_converts_simulates_and_gets_energy(tmp_path):
+    import numpy as np
+    import norse
+
+    braille = __import__("pathlib").Path(norse.__file__).parent / "torch" / "utils" / "test" / "braille.nir"
+    graph = tmp_path / "braille.h5"
+    r = run_cli("convert", str(braille), "--out", str(graph))
+    assert r.returncode == 0, r.stderr
+    assert "spiking cubalif, cubalif" in r.stdout
+    x = (np.random.RandomState(0).rand(2, 30, 12) < 0.2).astype(np.float64)
+    np.save(tmp_path / "x.npy", x)
+    trace = tmp_path / "trace.h5"
+    r = run_cli("simulate", str(graph), "--input", str(tmp_path / "x.npy"), "--out", str(trace))
+    assert r.returncode == 0, r.stderr
+    e = run_cli("energy", str(trace), "--json")
+    assert e.returncode == 0 and '"loihi1_table2"' in e.stdout
+    _one_line_error(run_cli("simulate", str(graph), "--input", str(tmp_path / "nope.npy")), "file not found")
+    _one_line_error(run_cli("simulate", str(graph)), "exactly one of --task")

@@ -20,6 +20,7 @@ from surnn_neuro.ir.nodes import (
     OscillatorGate,
     ReadoutNode,
     ScheduleGate,
+    SpikingLayerNode,
     ThresholdGate,
 )
 from surnn_neuro.ir.trace import COUNT_FIELDS, Trace, traces_equal
@@ -27,7 +28,7 @@ from surnn_neuro.ir.trace import COUNT_FIELDS, Trace, traces_equal
 __all__ = [
     "AlwaysGate", "CELL_GATES", "COUNT_FIELDS", "ENCODINGS", "EventGraph", "FORMAT_VERSION", "GateNode",
     "GlobalGate", "InputNode", "LayerNode", "NODE_KINDS", "Node", "OscillatorGate", "READOUT_MODES",
-    "ReadoutNode", "ScheduleGate", "ThresholdGate", "Trace", "count_trace_fields", "flops_per_sequence",
+    "ReadoutNode", "ScheduleGate", "SpikingLayerNode", "ThresholdGate", "Trace", "count_trace_fields", "flops_per_sequence",
     "graphs_equal", "input_events", "layer_fanouts", "nodes_equal", "read_graph", "read_trace",
     "traces_equal", "write_graph", "write_trace",
 ]

@@ -40,6 +40,13 @@ def run(graph: EventGraph, x: np.ndarray, fixed_point: bool = False, config=None
     "lava-fixed". ``config``: :class:`~surnn_neuro.hw_targets.lava.fixed_point.FixedPointConfig`
     (fixed point only); ``progress``: tqdm bar over Lava steps; ``timeout`` (s): abort a stalled run.
     """
+    if graph.spiking:  # LIF / CubaLIF layers imported from NIR: Lava's own LIF processes
+        if fixed_point:
+            raise UserError("backend lava-fixed: spiking (LIF/CubaLIF) layers have no fixed-point "
+                            "mapping yet; use --backend lava")
+        from surnn_neuro.hw_targets.lava.spiking import run_spiking_lava
+
+        return run_spiking_lava(graph, x)
     network, runner = _lava()
     x = graph.check_input(x)
     with runner.quiet_lava_logging():

@@ -39,6 +39,34 @@ def score_trace(task, trace, y) -> float:
     return task.score(out, y) / len(y)
 
 
+def _counts(trace) -> dict:
+    out = {name: trace.total(name, per_sample=True)
+           for name in ("events", "synaptic_ops", "ac_ops", "neuron_updates", "dense_macs")}
+    out["gate_spikes"] = sum(int(g.sum()) for g in trace.gate_spikes.values()) / trace.n_samples
+    return out
+
+
+def simulate_on_array(graph, path, backend="reference", limit=None, **kw):
+    """Run ``graph`` on inputs from a ``.npy`` file of shape (B, T, V); returns (trace, counts)."""
+    from pathlib import Path
+
+    p = Path(path)
+    try:
+        x = np.load(p, allow_pickle=False)
+    except FileNotFoundError:
+        raise UserError(f"--input {p}: file not found") from None
+    except (OSError, ValueError) as e:
+        raise UserError(f"--input {p}: not a numpy .npy array ({e})") from None
+    if x.ndim != 3 or x.dtype.kind not in "biuf":
+        raise UserError(f"--input {p}: expected a numeric (B, T, V) array, got {x.dtype} {x.shape}")
+    if x.shape[-1] != graph.input.size:
+        raise UserError(f"--input {p}: {x.shape[-1]} channels but the graph's input expects {graph.input.size}")
+    if limit is not None:
+        x = x[:limit]
+    trace = simulate(graph, x.astype(np.float64), backend=backend, **kw)
+    return trace, {"backend": backend, "n": len(x), "update_rate": trace.update_rate(), **_counts(trace)}
+
+
 def simulate_on_task(graph, task_name, backend="reference", limit=None, data_dir=None, seq_len=None,
                      split="test", **kw):
     """Run ``graph`` on a task split; returns (trace, result dict with the metric and per-inference counts)."""
@@ -46,7 +74,5 @@ def simulate_on_task(graph, task_name, backend="reference", limit=None, data_dir
     trace = simulate(graph, x, backend=backend, **kw)
     result = {"task": task.name, "backend": backend, "n": len(y), "metric": task.metric,
               "value": score_trace(task, trace, y), "update_rate": trace.update_rate()}
-    for name in ("events", "synaptic_ops", "ac_ops", "neuron_updates", "dense_macs"):
-        result[name] = trace.total(name, per_sample=True)
-    result["gate_spikes"] = sum(int(g.sum()) for g in trace.gate_spikes.values()) / trace.n_samples
+    result.update(_counts(trace))
     return trace, result

@@ -49,6 +49,9 @@ SELECT_TAG = "floating_pt"
 
 def _lava():
     try:
+        from surnn_neuro.hw_targets.lava._mp import prepare as _prepare_mp
+
+        _prepare_mp()  # before the first Lava import (see _mp.py)
         from lava.magma.core.run_conditions import RunSteps
         from lava.magma.core.run_configs import Loihi2SimCfg
         from lava.proc.dense.process import Dense
