@@ -57,6 +57,7 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=".*torch.jit.script.*deprecated", category=DeprecationWarning)
     from norse.torch.functional.threshold import threshold
 
+from surnn_neuro.models.cells import candidate
 from surnn_neuro.errors import UserError
 from surnn_neuro.ir.graph import EventGraph
 from surnn_neuro.ir.nodes import CELL_GATES
@@ -111,27 +112,6 @@ def su_initial_state(batch: int, p: SUParameters, like: torch.Tensor) -> SUState
     return SUState(h=z, c=z, rec=p.bias_hh.to(like.dtype).expand(batch, -1))
 
 
-def candidate(cell: str, gi: torch.Tensor, gh: torch.Tensor, h: torch.Tensor, c: torch.Tensor):
-    """``(f, c')`` from ``gi = W_ih x + b_ih``, ``gh = W_hh h + b_hh`` (B, G·H) (docs/semantics.md §1).
-
-    gru (reset-after): ``r, z = σ(gi + gh)``, ``n = tanh(gi_n + r ⊙ gh_n)``, ``f = (1 − z) n + z h``;
-    rnn: ``tanh(gi + gh)``; lstm (i, f, g, o): ``c' = σ(f) c + σ(i) tanh(g)``, ``h' = σ(o) tanh(c')``.
-    ``c'`` is ``c`` unchanged for gru and rnn.
-    """
-    if cell == "gru":
-        i_r, i_z, i_n = gi.chunk(3, dim=-1)
-        h_r, h_z, h_n = gh.chunk(3, dim=-1)
-        r = torch.sigmoid(i_r + h_r)
-        z = torch.sigmoid(i_z + h_z)
-        n = torch.tanh(i_n + r * h_n)
-        return (1 - z) * n + z * h, c
-    if cell == "rnn":
-        return torch.tanh(gi + gh), c
-    if cell == "lstm":
-        i, f, g, o = (gi + gh).chunk(4, dim=-1)
-        c_new = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-        return torch.sigmoid(o) * torch.tanh(c_new), c_new
-    raise ValueError(f"unknown cell {cell!r}; known: {', '.join(CELL_GATES)}")
 
 
 def su_step(

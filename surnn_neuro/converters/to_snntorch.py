@@ -74,6 +74,7 @@ import snntorch as snn
 from snntorch import surrogate as snn_surrogate
 from snntorch._neurons.neurons import SpikingNeuron
 
+from surnn_neuro.models.cells import candidate
 from surnn_neuro.errors import UserError
 from surnn_neuro.ir.graph import EventGraph
 from surnn_neuro.ir.nodes import CELL_GATES
@@ -139,33 +140,6 @@ def _linear(w, b) -> nn.Linear:
         lin.weight.copy_(torch.tensor(w))
         lin.bias.copy_(torch.tensor(np.asarray(b, dtype=np.float64)))
     return lin
-
-
-# ------------------------------------------------------------------------------------------------
-# candidates on pre-activations (docs/semantics.md §1)
-# ------------------------------------------------------------------------------------------------
-
-
-def candidate(cell: str, gi: torch.Tensor, gh: torch.Tensor, h: torch.Tensor, c):
-    """``(f, c')`` of ``cell`` from ``gi = W_ih x + b_ih`` and ``gh = W_hh h + b_hh``, both (B, G·H).
-
-    gru (reset-after): ``r, z = σ(gi + gh)``, ``n = tanh(gi_n + r ⊙ gh_n)``, ``f = (1 − z) n + z h``;
-    rnn: ``tanh(gi + gh)``; lstm (i, f, g, o): ``c' = σ(f) c + σ(i) tanh(g)``, ``h' = σ(o) tanh(c')``.
-    """
-    if cell == "gru":
-        i_r, i_z, i_n = gi.chunk(3, dim=-1)
-        h_r, h_z, h_n = gh.chunk(3, dim=-1)
-        r = torch.sigmoid(i_r + h_r)
-        z = torch.sigmoid(i_z + h_z)
-        n = torch.tanh(i_n + r * h_n)
-        return (1 - z) * n + z * h, None
-    if cell == "rnn":
-        return torch.tanh(gi + gh), None
-    if cell == "lstm":
-        i, f, g, o = (gi + gh).chunk(4, dim=-1)
-        c_new = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-        return torch.sigmoid(o) * torch.tanh(c_new), c_new
-    raise ValueError(f"unknown cell {cell!r}; known: {', '.join(CELL_GATES)}")
 
 
 # ------------------------------------------------------------------------------------------------
