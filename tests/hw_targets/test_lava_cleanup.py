@@ -68,13 +68,28 @@ def test_exception_in_process_model_leaves_no_processes(graph, baseline, monkeyp
 
 
 def test_keyboard_interrupt_leaves_no_processes(graph, baseline):
-    # a long run (about 5000 steps) interrupted in the caller after 2.5 s
-    timer = threading.Timer(2.5, _thread.interrupt_main)
-    timer.start()
+    # a long run (about 20000 steps) interrupted in the caller once Lava's processes are running.
+    # Not on a fixed 2.5 s timer: in a fresh clean-clone CI run that version saw no
+    # KeyboardInterrupt at all (the interrupt landed before the run was stepping, during
+    # compilation); waiting for Lava's child processes makes the test about the running case.
+    stop = threading.Event()
+
+    def interrupt_when_running():
+        while not stop.is_set():
+            if os_children() - baseline:
+                stop.wait(1.0)
+                if not stop.is_set():
+                    _thread.interrupt_main()
+                return
+            stop.wait(0.05)
+
+    watcher = threading.Thread(target=interrupt_when_running, daemon=True)
+    watcher.start()
     try:
         with pytest.raises(KeyboardInterrupt):
-            lava_backend.run(graph, random_input(graph, batch=1, steps=5000, seed=2), timeout=120)
+            lava_backend.run(graph, random_input(graph, batch=1, steps=20000, seed=2), timeout=300)
     finally:
-        timer.cancel()
+        stop.set()
+        watcher.join(5)
     assert mp.active_children() == []
     assert os_children() == baseline
