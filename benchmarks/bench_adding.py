@@ -26,12 +26,14 @@ from surnn_neuro.training.tasks import load_task
 
 OUT = Path(__file__).parent / "results" / "adding_table4.json"
 
-# per model: (options, budget λ); sugru starts at a 10 % duty cycle and the budget keeps it sparse,
-# sarnn uses SA-RNN's λ = 1e-4 for its 90 % skip row
+# per model: (options, budget λ). sarnn uses SA-RNN's λ = 1e-4 (its 90 % skip row). sugru starts at
+# a 10 % duty cycle with λ = 0: with λ = 1e-4 its update rate collapsed to 1.6 % within 3 epochs and
+# the test MSE stayed at the 0.17 of predicting the mean (first run, recorded in the notes)
 CONFIGS = {
     "gru": ({}, 0.0),
     "sarnn": ({}, 1e-4),
-    "sugru": ({"duty": 0.1}, 1e-4),
+    "sugru": ({"duty": 0.1}, 0.0),
+    "sugru-budget": ({"duty": 0.1}, 1e-4),
 }
 
 
@@ -44,9 +46,11 @@ def main(argv=None):
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--batch-size", type=int, default=50)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--out", default=str(OUT), help="results file (rows are merged into it)")
     args = ap.parse_args(argv)
+    out_path = Path(args.out)
     task = load_task("adding", seq_len=args.seq_len)
-    results = json.loads(OUT.read_text()) if OUT.exists() else {}
+    results = json.loads(out_path.read_text()) if out_path.exists() else {}
     results.setdefault("rows", {})
     results["setup"] = {"seq_len": args.seq_len, "hidden": args.hidden, "lr": args.lr,
                         "batch_size": args.batch_size, "max_epochs": args.epochs,
@@ -54,7 +58,7 @@ def main(argv=None):
                         "solved_below": 0.01, "baseline_mse_predict_1": 0.1667}
     for name in args.models.split(","):
         opts, lam = CONFIGS[name]
-        cfg = TrainConfig(task="adding", model=name, hidden=args.hidden, epochs=args.epochs,
+        cfg = TrainConfig(task="adding", model=name.split("-")[0], hidden=args.hidden, epochs=args.epochs,
                           batch_size=args.batch_size, lr=args.lr, budget=lam, seq_len=args.seq_len,
                           options=opts, threads=args.threads)
         curve = []
@@ -73,8 +77,10 @@ def main(argv=None):
                "skip_percent": m["skip_percent"], "update_rate": m["update_rate"],
                "flops_per_sequence": m["flops_per_sequence"], "epochs_run": len(hist["epochs"]),
                "train_seconds": time.perf_counter() - t0, "curve": curve}
-        results["rows"][name] = row
-        write_json_atomic(OUT, results)
+        # re-read before writing: another run may have added rows for other models meanwhile
+        latest = json.loads(out_path.read_text()) if out_path.exists() else {}
+        results["rows"] = {**latest.get("rows", {}), **results["rows"], name: row}
+        write_json_atomic(out_path, results)
         print(f"{name}: solved={row['solved']} mse={row['mse']:.4f} skip={row['skip_percent']:.1f}% "
               f"FLOPs={row['flops_per_sequence']:.3g} ({row['train_seconds']:.0f} s)", flush=True)
     return 0
