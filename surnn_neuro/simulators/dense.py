@@ -2,7 +2,9 @@
 
 Every step: full matrix products ``W_ih x_t`` and ``W_hh h_{t-1}`` for the whole batch, the candidate
 for every neuron, then ``h_t = where(g_t, f_t, h_{t-1})`` (docs/semantics.md §1). Work per step is
-``G·H·(V + H)`` MACs whatever the gates do. Counts come from
+``G·H·(V + H)`` MACs whatever the gates do. Done as a fair baseline: layer by layer (layers are
+feed-forward), the input drive of all steps is one matrix product, the recurrent drive one BLAS
+product per step (a matvec at batch 1), the readout one product. Counts come from
 :func:`surnn_neuro.ir.counting.count_trace_fields` (the reference simulator counts on its own).
 Spiking graphs (docs/semantics.md §5): full products ``x_t W^T + z_{t−1} W_rec^T`` every step.
 """
@@ -30,86 +32,25 @@ def run_with_states(graph: EventGraph, x: np.ndarray, dtype=np.float64) -> tuple
     """
     if graph.spiking:
         return _run_spiking(graph, x, dtype)
-    # W.T views, no copies: BLAS multiplies by a transposed matrix directly
     x = graph.check_input(x)
     xd = x.astype(dtype)
     n_b, n_t, _ = x.shape
-    layers = []
+    spikes, states = {}, {}
+    inp = xd  # (B, T, V): the input of the current layer at every step
     for layer in graph.layers:
         gate = graph.gate_of(layer.name)
-        g, h = layer.gates_per_cell, layer.hidden_size
-        st = {
-            "name": layer.name, "G": g, "H": h, "cell": cell_fn(layer.cell), "lstm": layer.cell == "lstm",
-            "w_ih_t": layer.w_ih.astype(dtype, copy=False).T, "b_ih": layer.b_ih.astype(dtype),
-            "w_hh_t": layer.w_hh.astype(dtype, copy=False).T, "b_hh": layer.b_hh.astype(dtype),
-            "gate": gate,
-            "spikes": np.zeros((n_b, n_t, h), dtype=bool),
-            "states": np.zeros((n_b, n_t, h), dtype=dtype),
-        }
-        if type(gate).input_independent:
-            st["train"] = gate.spike_train(n_t)
-        elif isinstance(gate, ThresholdGate):
-            st["w_self"] = gate.w_self.astype(dtype)
-            st["w_in_t"] = gate.w_in.astype(dtype, copy=False).T
-            st["g_bias"] = gate.bias.astype(dtype)
-        elif isinstance(gate, GlobalGate):
-            st["w_glob"] = gate.weight.astype(dtype)
-            st["u_tilde"] = np.full(n_b, gate.init_prob, dtype=dtype)
-            st["du"] = np.full(n_b, sigmoid(np.asarray(gate.bias, dtype=dtype)), dtype=dtype)  # h_{-1} = 0
-        else:
-            raise ValueError(f"dense simulator: no rule for gate kind {type(gate).kind!r}; "
-                             "known: oscillator, schedule, always, threshold, global")
-        layers.append(st)
+        g_sp, h_st = _run_layer(layer, gate, inp, dtype)
+        spikes[layer.name], states[layer.name] = g_sp, h_st
+        inp = h_st
 
     ro = graph.readout
     w_o_t = ro.weight.astype(dtype, copy=False).T
     b_o = ro.bias.astype(dtype)
-    y_all = np.zeros((n_b, n_t, ro.output_size), dtype=dtype) if ro.mode == "all" else None
-    y_sum = np.zeros((n_b, ro.output_size), dtype=dtype)
-    y = None
-
-    hs = [np.zeros((n_b, st["H"]), dtype=dtype) for st in layers]
-    cs = [np.zeros((n_b, st["H"]), dtype=dtype) for st in layers]
-    for t in range(n_t):
-        inp = xd[:, t]
-        for k, st in enumerate(layers):
-            h_prev, c_prev = hs[k], cs[k]
-            gshape = (n_b, st["G"], st["H"])
-            gi = (inp @ st["w_ih_t"] + st["b_ih"]).reshape(gshape).transpose(1, 0, 2)
-            gh = (h_prev @ st["w_hh_t"] + st["b_hh"]).reshape(gshape).transpose(1, 0, 2)
-            gate = st["gate"]
-            if "train" in st:
-                g = np.broadcast_to(st["train"][t], (n_b, st["H"]))
-            elif "w_self" in st:
-                g = (st["w_self"] * h_prev + inp @ st["w_in_t"] + st["g_bias"]) > 0
-            else:
-                u = st["u_tilde"] > 0.5
-                g = np.broadcast_to(u[:, None], (n_b, st["H"]))
-            f, cf = st["cell"](gi, gh, h_prev, c_prev)
-            h_new = np.where(g, f, h_prev)
-            if st["lstm"]:
-                cs[k] = np.where(g, cf, c_prev)
-            if "u_tilde" in st:
-                du = np.where(u, sigmoid(h_new @ st["w_glob"] + np.asarray(gate.bias, dtype=dtype)), st["du"])
-                ut = st["u_tilde"]
-                st["u_tilde"] = np.where(u, du, ut + np.minimum(du, 1.0 - ut))
-                st["du"] = du
-            st["spikes"][:, t] = g
-            st["states"][:, t] = h_new
-            hs[k] = h_new
-            inp = h_new
-        y = inp @ w_o_t + b_o
-        if y_all is not None:
-            y_all[:, t] = y
-        y_sum += y
-
-    if ro.mode == "all":
-        outputs = y_all
-    elif ro.mode == "mean":
-        outputs = y_sum / n_t
+    if ro.mode == "last":
+        outputs = inp[:, -1] @ w_o_t + b_o
     else:
-        outputs = y
-    spikes = {st["name"]: st["spikes"] for st in layers}
+        y_all = inp @ w_o_t + b_o  # (B, T, O), one product for all steps
+        outputs = y_all if ro.mode == "all" else y_all.mean(axis=1)
     counts = count_trace_fields(graph, x, spikes)
     trace = Trace(
         backend="dense",
@@ -121,7 +62,74 @@ def run_with_states(graph: EventGraph, x: np.ndarray, dtype=np.float64) -> tuple
         metadata={"dtype": np.dtype(dtype).name},
         **counts,
     )
-    return trace, {st["name"]: st["states"] for st in layers}
+    return trace, states
+
+
+def _run_layer(layer, gate, inp: np.ndarray, dtype):
+    """One selective-update layer over all steps: ``inp (B, T, V)`` -> gate spikes, states ``(B, T, H)``.
+
+    Layers are feed-forward, so a layer can run over the whole sequence before the next one starts.
+    The input drive ``W_ih x_t + b_ih`` (with a threshold gate's ``W_in x_t + bias`` as H more rows)
+    is one matrix product for all steps; per step there is one product ``W_hh h_{t−1}`` for the batch
+    (a BLAS matvec at batch 1), the candidate of every neuron and the selection by the gate.
+    """
+    n_b, n_t, _ = inp.shape
+    g, h = layer.gates_per_cell, layer.hidden_size
+    gh_rows = g * h
+    cell, lstm = cell_fn(layer.cell), layer.cell == "lstm"
+    threshold, global_gate = isinstance(gate, ThresholdGate), isinstance(gate, GlobalGate)
+    w_in, b_in = layer.w_ih, layer.b_ih
+    if threshold:
+        w_in, b_in = np.concatenate([w_in, gate.w_in]), np.concatenate([b_in, gate.bias])
+    drive = inp @ w_in.astype(dtype, copy=False).T  # (B, T, G·H [+ H]): the input drive of every step
+    drive += b_in.astype(dtype)
+    w_hh = layer.w_hh.astype(dtype, copy=False)  # (G·H, H), C order
+    b_hh = layer.b_hh.astype(dtype)
+    if type(gate).input_independent:
+        train = gate.spike_train(n_t)
+    elif threshold:
+        w_self = gate.w_self.astype(dtype)
+    elif global_gate:
+        w_glob = gate.weight.astype(dtype)
+        g_bias = np.asarray(gate.bias, dtype=dtype)
+        u_tilde = np.full(n_b, gate.init_prob, dtype=dtype)
+        du = np.full(n_b, sigmoid(g_bias), dtype=dtype)  # h_{-1} = 0
+    else:
+        raise ValueError(f"dense simulator: no rule for gate kind {type(gate).kind!r}; "
+                         "known: oscillator, schedule, always, threshold, global")
+
+    spikes = np.zeros((n_b, n_t, h), dtype=bool)
+    states = np.zeros((n_b, n_t, h), dtype=dtype)
+    h_prev = np.zeros((n_b, h), dtype=dtype)
+    c_prev = np.zeros((n_b, h), dtype=dtype)
+    gshape = (n_b, g, h)
+    for t in range(n_t):
+        d_t = drive[:, t]
+        gi = d_t[:, :gh_rows].reshape(gshape).transpose(1, 0, 2)
+        if n_b == 1:  # one BLAS matvec on the C-ordered W_hh
+            rec = (w_hh @ h_prev[0])[None]
+        else:
+            rec = h_prev @ w_hh.T
+        rec += b_hh
+        gh = rec.reshape(gshape).transpose(1, 0, 2)
+        if threshold:
+            g_t = (w_self * h_prev + d_t[:, gh_rows:]) > 0
+        elif global_gate:
+            u = u_tilde > 0.5
+            g_t = np.broadcast_to(u[:, None], (n_b, h))
+        else:
+            g_t = np.broadcast_to(train[t], (n_b, h))
+        f, cf = cell(gi, gh, h_prev, c_prev)
+        h_new = np.where(g_t, f, h_prev)
+        if lstm:
+            c_prev = np.where(g_t, cf, c_prev)
+        if global_gate:
+            du = np.where(u, sigmoid(h_new @ w_glob + g_bias), du)
+            u_tilde = np.where(u, du, u_tilde + np.minimum(du, 1.0 - u_tilde))
+        spikes[:, t] = g_t
+        states[:, t] = h_new
+        h_prev = h_new
+    return spikes, states
 
 
 def _run_spiking(graph: EventGraph, x: np.ndarray, dtype) -> tuple[Trace, dict]:

@@ -24,17 +24,33 @@ independently of :mod:`surnn_neuro.ir.counting`; a test checks the two agree.
 Cost per step and sample: O(input events · (G+1)·H + delta events · (G·H + O) + updated neurons ·
 cell cost), plus O(G·H) to rebuild the input sigma of ``dense``/``spikes`` input and O(H) for a
 threshold gate's comparison; nothing else scales with H. Batch samples run one after the other (the
-benchmark case is batch 1). Two implementation choices that change no count (sums only by rounding): the
-transposed weights are cached per graph, and when more than ``DENSE_CROSSOVER`` of a matrix'
-columns carry events in one step, one product with the scattered event vector replaces the gather.
+benchmark case is batch 1). Implementation choices that change no count (sums only by rounding): the
+transposed weights are cached per graph, and (numpy engine) when more than ``DENSE_CROSSOVER`` of a
+matrix' columns carry events in one step, one product with the scattered event vector replaces the
+gather.
 
-Spiking graphs (LIF / CubaLIF layers, docs/semantics.md §5) run in :func:`_run_spiking`: per step each
-layer sums the weight columns of the spikes it receives and does one LIF step, in the arithmetic and
-order of Lava's floating-point Dense and LIF (``surnn_neuro.simulators._cells.lif_step``).
+Two engines run selective-update graphs, with the same events, gate spikes and counts (values
+equal up to the rounding of the sums):
+
+- ``numba`` (default when numba imports): :mod:`surnn_neuro.simulators._kernels` runs each layer
+  over all T steps of a sample in one compiled call (layers are feed-forward, so layer 1 over the
+  sequence, then layer 2 on its events, … computes what the step-interleaved loop computes); an event
+  costs one contiguous row of ``W.T``, there is no per-step Python overhead. Compiled once per
+  machine and cached on disk (numba ``cache=True``).
+- ``numpy``: the per-step loop below (``_Layer.step`` / ``_Sigma``). Used when numba is missing or
+  fails to import, when the environment sets ``SURNN_NEURO_NO_NUMBA=1``, and when ``_Sigma.product``
+  has been replaced (an instrumented run that observes the gathers, as a test does).
+
+:func:`engine` tells which one the next call uses.
+
+Spiking graphs (LIF / CubaLIF layers, docs/semantics.md §5) run in :func:`_run_spiking` (numpy, both
+engines): per step each layer sums the weight columns of the spikes it receives and does one LIF step,
+in the arithmetic and order of Lava's floating-point Dense and LIF (``surnn_neuro.simulators._cells.lif_step``).
 """
 
 from __future__ import annotations
 
+import os
 import weakref
 
 import numpy as np
@@ -51,6 +67,34 @@ DENSE_CROSSOVER = 0.4
 GATHER_CHUNK = 128
 
 _EMPTY_IDX = np.zeros(0, dtype=np.intp)
+
+#: Environment variable: a value other than "", "0" makes the reference use the numpy engine.
+ENV_NO_NUMBA = "SURNN_NEURO_NO_NUMBA"
+#: None: not tried yet; a module: the numba kernels; a str: why they are unavailable.
+_KERNELS = None
+
+
+def _kernel_module():
+    """The numba kernel module, or None if numba is missing or fails to import (tried once)."""
+    global _KERNELS
+    if _KERNELS is None:
+        try:
+            from surnn_neuro.simulators import _kernels
+        except Exception as e:  # noqa: BLE001 - any failure of numba means: use numpy
+            _KERNELS = f"{type(e).__name__}: {e}"
+        else:
+            _KERNELS = _kernels
+    return None if isinstance(_KERNELS, str) else _KERNELS
+
+
+def engine() -> str:
+    """``"numba"`` or ``"numpy"``: the engine the next :func:`run` of a selective-update graph uses
+    (module doc). Spiking graphs always run on numpy."""
+    if os.environ.get(ENV_NO_NUMBA, "").strip() not in ("", "0"):
+        return "numpy"
+    if _Sigma.product is not _SIGMA_PRODUCT:  # instrumented: observe the numpy gathers
+        return "numpy"
+    return "numba" if _kernel_module() is not None else "numpy"
 
 
 def _split_by_step(mask: np.ndarray):
@@ -121,6 +165,9 @@ class _Sigma:
             np.add(base, self.product(idx, v), out=s)
 
 
+_SIGMA_PRODUCT = _Sigma.product
+
+
 class _Layer:
     """Static data of one layer and its gate, plus the per-sample state (``reset``)."""
 
@@ -130,6 +177,7 @@ class _Layer:
         self.G, self.H, self.V = layer.gates_per_cell, layer.hidden_size, layer.input_size
         self.GH = self.G * self.H
         self.cell = cell_fn(layer.cell)
+        self.cell_kind = layer.cell
         self.lstm = layer.cell == "lstm"
         self.dtype = dtype
         self.rebuild_input = first and graph.input.encoding in ("dense", "spikes")
@@ -254,7 +302,6 @@ def run_with_states(graph: EventGraph, x: np.ndarray, dtype=np.float64, record_s
 
     n_rows = len(graph.node_names)
     counts = {name: np.zeros((n_rows, n_t), dtype=np.int64) for name in COUNT_FIELDS}
-    events, syn, ac, upd = counts["events"], counts["synaptic_ops"], counts["ac_ops"], counts["neuron_updates"]
     spikes = {ly.name: np.zeros((n_b, n_t, ly.H), dtype=bool) for ly in layers}
     for ly in layers:
         ly.spikes = spikes[ly.name]
@@ -263,56 +310,13 @@ def run_with_states(graph: EventGraph, x: np.ndarray, dtype=np.float64, record_s
         outputs = np.zeros((n_b, n_t, ro.output_size))
     else:
         outputs = np.zeros((n_b, ro.output_size))
-    encoding = graph.input.encoding
-    first_fan = layers[0].fan_in
 
+    kernels = _kernel_module() if engine() == "numba" else None
+    sample = _sample_kernels if kernels is not None else _sample_numpy
+    work = _KernelWork(layers, ro_sigma, n_t, dtype) if kernels is not None else None
     for b in range(n_b):
-        xb = x[b].astype(dtype)
-        if encoding == "delta":
-            xb = np.diff(xb, axis=0, prepend=0.0)  # d_t = x_t − x_{t−1}, x_{−1} = 0
-        ev_t, ev_idx, ev_bounds = _split_by_step(xb != 0)
-        ev_bounds = ev_bounds.tolist()  # Python ints: cheaper to index in the step loop
-        ev_val = xb[ev_t, ev_idx]
-        # input-node events and the ops they trigger in layer 1 (a vectorised pass per sample:
-        # the per-step loop below stays a handful of numpy calls)
-        ev_fan = first_fan[ev_idx]
-        ev_ac = (ev_val == 1) | (ev_val == -1) | (ev_val == 0)
-        np.add.at(events[0], ev_t, 1)
-        np.add.at(syn[1], ev_t, ev_fan)
-        np.add.at(ac[1], ev_t[ev_ac], ev_fan[ev_ac])
-        for ly in layers:
-            ly.reset()
-        s_o = b_o.copy()
-        y_sum = np.zeros_like(s_o)
-        out_all = outputs[b] if ro.mode == "all" else None
-        mean = ro.mode == "mean"
-
-        for t in range(n_t):
-            lo, hi = ev_bounds[t], ev_bounds[t + 1]
-            idx, val = ev_idx[lo:hi], ev_val[lo:hi]
-            for row, ly in enumerate(layers, start=1):
-                if row > 1 and idx.shape[0]:
-                    syn[row, t] += ly.fan_in[idx].sum()
-                idx, val = ly.step(t, idx, val)
-                n = idx.shape[0]
-                if n:
-                    events[row, t] += n
-                    upd[row, t] += n
-                    syn[row, t] += ly.fan_rec[idx].sum()
-                    ly.spikes[b, t, idx] = True
-                if states is not None:
-                    states[ly.name][b, t] = ly.h
-            if idx.shape[0]:
-                syn[-1, t] += ro_sigma.fanout[idx].sum()
-                ro_sigma.add(s_o, idx, val)
-            if out_all is not None:
-                out_all[t] = s_o
-            elif mean:
-                y_sum += s_o
-        if ro.mode == "last":
-            outputs[b] = s_o
-        elif ro.mode == "mean":
-            outputs[b] = y_sum / n_t
+        ev = _input_events(x[b].astype(dtype), graph.input.encoding, layers[0].fan_in, counts)
+        sample(kernels, work, b, ev, layers, ro, ro_sigma, b_o, counts, states, outputs)
 
     for row, ly in enumerate(layers, start=1):
         counts["dense_macs"][row] = n_b * ly.dense_macs
@@ -333,6 +337,130 @@ def run_with_states(graph: EventGraph, x: np.ndarray, dtype=np.float64, record_s
         **counts,
     )
     return trace, states
+
+
+def _input_events(xb: np.ndarray, encoding: str, first_fan: np.ndarray, counts: dict):
+    """Input-node events of one sample ``xb: (T, V)`` (docs/semantics.md §3) as ``(idx, val, bounds)``
+    (the events of step t are ``idx[bounds[t]:bounds[t+1]]``), and their counts: events of the input
+    node, synaptic and AC ops they trigger in layer 1 (a vectorised pass per sample)."""
+    if encoding == "delta":
+        xb = np.diff(xb, axis=0, prepend=0.0)  # d_t = x_t − x_{t−1}, x_{−1} = 0
+    ev_t, ev_idx, ev_bounds = _split_by_step(xb != 0)
+    ev_val = xb[ev_t, ev_idx]
+    ev_fan = first_fan[ev_idx]
+    ev_ac = (ev_val == 1) | (ev_val == -1) | (ev_val == 0)
+    np.add.at(counts["events"][0], ev_t, 1)
+    np.add.at(counts["synaptic_ops"][1], ev_t, ev_fan)
+    np.add.at(counts["ac_ops"][1], ev_t[ev_ac], ev_fan[ev_ac])
+    return ev_idx, ev_val, ev_bounds
+
+
+def _sample_numpy(_kernels, _work, b, ev, layers, ro, ro_sigma, b_o, counts, states, outputs):
+    """One sample on the numpy engine: the step loop, layers interleaved within each step."""
+    ev_idx, ev_val, ev_bounds = ev
+    ev_bounds = ev_bounds.tolist()  # Python ints: cheaper to index in the step loop
+    events, syn, upd = counts["events"], counts["synaptic_ops"], counts["neuron_updates"]
+    n_t = len(ev_bounds) - 1
+    for ly in layers:
+        ly.reset()
+    s_o = b_o.copy()
+    y_sum = np.zeros_like(s_o)
+    out_all = outputs[b] if ro.mode == "all" else None
+    mean = ro.mode == "mean"
+
+    for t in range(n_t):
+        lo, hi = ev_bounds[t], ev_bounds[t + 1]
+        idx, val = ev_idx[lo:hi], ev_val[lo:hi]
+        for row, ly in enumerate(layers, start=1):
+            if row > 1 and idx.shape[0]:
+                syn[row, t] += ly.fan_in[idx].sum()
+            idx, val = ly.step(t, idx, val)
+            n = idx.shape[0]
+            if n:
+                events[row, t] += n
+                upd[row, t] += n
+                syn[row, t] += ly.fan_rec[idx].sum()
+                ly.spikes[b, t, idx] = True
+            if states is not None:
+                states[ly.name][b, t] = ly.h
+        if idx.shape[0]:
+            syn[-1, t] += ro_sigma.fanout[idx].sum()
+            ro_sigma.add(s_o, idx, val)
+        if out_all is not None:
+            out_all[t] = s_o
+        elif mean:
+            y_sum += s_o
+    if ro.mode == "last":
+        outputs[b] = s_o
+    elif mean:
+        outputs[b] = y_sum / n_t
+
+
+class _KernelWork:
+    """Buffers and kernel arguments of the numba engine, made once per call, reused per sample."""
+
+    def __init__(self, layers, ro_sigma, n_t: int, dtype):
+        from surnn_neuro.simulators._kernels import CELL_CODES, GATE_GLOBAL, GATE_THRESHOLD, GATE_TRAIN
+
+        self.layer_args = []
+        for k, ly in enumerate(layers):
+            H = ly.H
+            if ly.threshold:
+                gate, w_self = GATE_THRESHOLD, ly.w_self
+            else:
+                gate, w_self = (GATE_GLOBAL if ly.global_gate else GATE_TRAIN), np.zeros(H, dtype=dtype)
+            if ly.global_gate:
+                w_glob, g_bias, init_prob = ly.w_glob, dtype(ly.g_bias), float(ly.gate.init_prob)
+            else:
+                w_glob, g_bias, init_prob = np.zeros(H, dtype=dtype), dtype(0.0), 1.0
+            if hasattr(ly, "train_idx"):
+                train_bounds = np.asarray(ly.train_bounds, dtype=np.int64)
+                train_idx = ly.train_idx.astype(np.int64, copy=False)
+            else:
+                train_bounds, train_idx = np.zeros(n_t + 1, dtype=np.int64), np.zeros(0, dtype=np.int64)
+            ly.kw = dict(
+                rebuild=ly.rebuild_input, w_in_t=ly.in_sigma.w_t, in_bias=ly.in_bias, fan_in=ly.fan_in,
+                count_in=k > 0, w_hh_t=ly.rec_sigma.w_t, b_hh=ly.b_hh, fan_rec=ly.fan_rec,
+                cell=CELL_CODES[ly.cell_kind], gate=gate, train_bounds=train_bounds,
+                train_idx=train_idx, w_self=w_self, w_glob=w_glob, g_bias=g_bias, init_prob=init_prob,
+                h=np.zeros(H, dtype=dtype), c=np.zeros(H, dtype=dtype),
+                s_in=np.zeros(ly.in_bias.shape[0], dtype=dtype), s_h=np.zeros(ly.GH, dtype=dtype),
+                s_self=np.zeros(H, dtype=dtype), fired=np.zeros(H, dtype=np.int64),
+                out_bounds=np.zeros(n_t + 1, dtype=np.int64), out_idx=np.zeros(n_t * H, dtype=np.int64),
+                out_val=np.zeros(n_t * H, dtype=dtype),
+            )
+        self.no_states = {ly.name: np.zeros((1, ly.H), dtype=dtype) for ly in layers}
+        o = ro_sigma.w_t.shape[1]
+        self.s_o = np.zeros(o, dtype=dtype)
+        self.y_sum = np.zeros(o, dtype=dtype)
+        self.no_out_all = np.zeros((1, o))
+
+
+def _sample_kernels(K, work, b, ev, layers, ro, ro_sigma, b_o, counts, states, outputs):
+    """One sample on the numba engine: each layer over all steps in one call, then the readout."""
+    ev_idx, ev_val, ev_bounds = ev
+    n_t = ev_bounds.shape[0] - 1
+    in_bounds, in_idx, in_val = ev_bounds.astype(np.int64, copy=False), ev_idx.astype(np.int64, copy=False), ev_val
+    for row, ly in enumerate(layers, start=1):
+        kw = ly.kw
+        K.layer_sample(
+            n_t, in_bounds, in_idx, in_val, kw["rebuild"], kw["w_in_t"], kw["in_bias"], kw["fan_in"],
+            kw["count_in"], kw["w_hh_t"], kw["b_hh"], kw["fan_rec"], kw["cell"], kw["gate"],
+            kw["train_bounds"], kw["train_idx"], kw["w_self"], kw["w_glob"], kw["g_bias"], kw["init_prob"],
+            kw["h"], kw["c"], kw["s_in"], kw["s_h"], kw["s_self"], kw["fired"],
+            kw["out_bounds"], kw["out_idx"], kw["out_val"], ly.spikes[b],
+            states[ly.name][b] if states is not None else work.no_states[ly.name], states is not None,
+            counts["events"][row], counts["synaptic_ops"][row], counts["neuron_updates"][row],
+        )
+        in_bounds, in_idx, in_val = kw["out_bounds"], kw["out_idx"], kw["out_val"]
+    mode = K.READOUT_CODES[ro.mode]
+    out_all = outputs[b] if ro.mode == "all" else work.no_out_all
+    K.readout_sample(n_t, in_bounds, in_idx, in_val, ro_sigma.w_t, b_o, ro_sigma.fanout, mode,
+                     work.s_o, work.y_sum, out_all, counts["synaptic_ops"][-1])
+    if ro.mode == "last":
+        outputs[b] = work.s_o
+    elif ro.mode == "mean":
+        outputs[b] = work.y_sum / n_t
 
 
 # ------------------------------------------------------------------------------------------------
