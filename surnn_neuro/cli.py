@@ -229,7 +229,7 @@ def _p_run(sub):
     p.add_argument("--device", default="auto")
     p.add_argument("--stages", default=None, help="comma-separated subset of stages to run")
     p.add_argument("--lava-limit", type=int, default=None,
-                   help="test samples run on Lava (default: all 360 digits test samples)")
+                   help="digits test samples run on Lava (default 120 of 360; 360 for all)")
     p.set_defaults(func=cmd_run)
 
 
