@@ -75,13 +75,15 @@ class TemporalGate(Gate):
     (reference/surnn_models.md §2.7, an assumption since the paper's is unknown): periods 2π/ω_k
     log-uniform in [2, period_max], φ ~ U(0, 2π), α = 1, and b_i chosen so that neuron i is open on a
     fraction ``duty`` of the steps t = 0..period_max-1. ω is frozen unless ``learn_omega`` (its
-    gradient t·cos(ωt + φ) grows with t).
+    gradient t·cos(ωt + φ) grows with t). ``learn_gate=False`` freezes b, α and φ as well: the
+    schedule, and so the update rate, stays exactly the initial one (a fixed budget, where λ only
+    pushes it down and λ = 0 lets it drift up).
     """
 
     kind = "oscillator"
 
     def __init__(self, hidden_size, harmonics=4, period_max=64, duty=0.3, learn_omega=False,
-                 surrogate=None):
+                 surrogate=None, learn_gate=True):
         super().__init__(hidden_size)
         if harmonics < 1:
             raise ValueError(f"TemporalGate: harmonics must be >= 1, got {harmonics}")
@@ -102,6 +104,9 @@ class TemporalGate(Gate):
             # open on a fraction `duty` of the steps: b = −(1 − duty)-quantile of the oscillation
             b = -torch.quantile(osc, 1.0 - duty, dim=0) if duty < 1.0 else osc.abs().max(0).values + 1
         self.bias = nn.Parameter(b.clone())
+        if not learn_gate:
+            for p in (self.alpha, self.phi, self.bias):
+                p.requires_grad_(False)
 
     def _oscillation(self, t):
         phase = t[:, None, None] * self.omega[None, None, :] + self.phi[None]  # (T, H, K)

@@ -26,9 +26,10 @@ READOUTS = ("last", "mean", "all")
 
 
 def _temporal(V, H, seq_len=64, harmonics=4, duty=0.3, period_max=None, learn_omega=False,
-              surrogate="multi-gaussian"):
+              surrogate="multi-gaussian", learn_gate=True):
     return TemporalGate(H, harmonics=harmonics, period_max=period_max or max(2, seq_len), duty=duty,
-                        learn_omega=learn_omega, surrogate=get_surrogate(surrogate))
+                        learn_omega=learn_omega, surrogate=get_surrogate(surrogate),
+                        learn_gate=bool(learn_gate))
 
 
 def _coordinator(V, H, anneal=True):

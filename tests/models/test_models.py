@@ -150,6 +150,28 @@ def test_budget_lowers_sugru_update_rate():
     assert after < before - 0.1
 
 
+def test_frozen_oscillator_keeps_its_schedule_while_the_cell_learns():
+    # learn_gate=False: the same budget-plus-task training that moves the schedule above (and in
+    # test_budget_lowers_sugru_update_rate) must leave every gate bit unchanged, while the cell
+    # weights still receive gradients and move
+    torch.manual_seed(6)
+    m = build("sugru", 1, 16, 1, seq_len=50, learn_gate=False)
+    opt = torch.optim.Adam([p for p in m.parameters() if p.requires_grad], lr=0.05)
+    x = torch.randn(50, 8, 1)
+    g0 = m(x)[1][0].detach().clone()
+    w0 = m.layers[0].weight_hh.detach().clone()
+    for _ in range(10):
+        out, gates = m(x)
+        opt.zero_grad()
+        (out.pow(2).mean() + budget_term(gates)).backward()
+        opt.step()
+    assert torch.equal(m(x)[1][0], g0)
+    assert not any(p.requires_grad for p in m.layers[0].gate.parameters())
+    moved = [n for n, p in m.named_parameters() if p.requires_grad]
+    assert moved and all(not n.startswith("layers.0.gate.") for n in moved)
+    assert not torch.equal(m.layers[0].weight_hh, w0)
+
+
 def test_skip_gate_hand_derived_pattern():
     # w = 0 and b = logit(0.2) make Δũ = σ(b) = 0.2 whatever h is. ũ_0 = 1 → u_0 = 1, ũ_1 = 0.2;
     # u_1 = 0, ũ_2 = 0.2 + min(0.2, 0.8) = 0.4; u_2 = 0, ũ_3 = 0.6; u_3 = 1, ũ_4 = 0.2; ...
