@@ -318,13 +318,7 @@ def run_with_states(graph: EventGraph, x: np.ndarray, dtype=np.float64, record_s
         ev = _input_events(x[b].astype(dtype), graph.input.encoding, layers[0].fan_in, counts)
         sample(kernels, work, b, ev, layers, ro, ro_sigma, b_o, counts, states, outputs)
 
-    for row, ly in enumerate(layers, start=1):
-        counts["dense_macs"][row] = n_b * ly.dense_macs
-    ro_macs = n_b * ro.output_size * ro.input_size
-    if ro.mode == "last":
-        counts["dense_macs"][-1, -1] = ro_macs
-    else:
-        counts["dense_macs"][-1] = ro_macs
+    _fill_dense_macs(counts, layers, ro, n_b)
 
     trace = Trace(
         backend="reference",
@@ -565,13 +559,7 @@ def _run_spiking(graph: EventGraph, x: np.ndarray, dtype, record_states: bool):
                 if states is not None:
                     states[ly.name][b, t] = vs[row - 1] + ly.v_reset
 
-    for row, ly in enumerate(layers, start=1):
-        counts["dense_macs"][row] = n_b * ly.dense_macs
-    ro_macs = n_b * ro.output_size * ro.input_size
-    if ro.mode == "last":
-        counts["dense_macs"][-1, -1] = ro_macs
-    else:
-        counts["dense_macs"][-1] = ro_macs
+    _fill_dense_macs(counts, layers, ro, n_b)
     trace = Trace(
         backend="reference",
         node_names=graph.node_names,
@@ -583,3 +571,15 @@ def _run_spiking(graph: EventGraph, x: np.ndarray, dtype, record_states: bool):
         **counts,
     )
     return trace, states
+
+
+def _fill_dense_macs(counts, layers, ro, n_b):
+    """Dense-equivalent MACs: every layer row every step; the readout every step, or only at the
+    last step for a ``last`` readout."""
+    for row, ly in enumerate(layers, start=1):
+        counts["dense_macs"][row] = n_b * ly.dense_macs
+    ro_macs = n_b * ro.output_size * ro.input_size
+    if ro.mode == "last":
+        counts["dense_macs"][-1, -1] = ro_macs
+    else:
+        counts["dense_macs"][-1] = ro_macs
