@@ -2,9 +2,11 @@
 
 For sugru, sarnn and gru: train until the test MSE falls below 0.01 ("solved"; predicting 1 scores
 ≈ 0.167) or the epoch budget runs out, then record solved, MSE, skip % and FLOPs per sequence.
-Target (SA-RNN with λ = 1e-4): solved at ≥ 90 % skip. Writes benchmarks/results/adding_table4.json.
+Target (SA-RNN with λ = 1e-4): solved at ≥ 90 % skip. Writes benchmarks/results/adding_table4.json
+and the learning curves of every row in it to adding_table4.png.
 
     python benchmarks/bench_adding.py [--epochs 30] [--models sugru,sarnn,gru] [--seq-len 500]
+    python benchmarks/bench_adding.py --plot-only      # redraw the figure from the JSON
 
 Everything measured, failures included, is written; nothing is filled in by hand.
 """
@@ -53,10 +55,17 @@ def main(argv=None):
     ap.add_argument("--batch-size", type=int, default=50)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default=str(OUT), help="results file (rows are merged into it)")
+    ap.add_argument("--plot-only", action="store_true", help="only redraw the figure from --out")
     ap.add_argument("--stop-below", type=float, default=0.005,
                     help="stop training once the test MSE is below this (solved means < 0.01)")
     args = ap.parse_args(argv)
     out_path = Path(args.out)
+    if args.plot_only:
+        if not out_path.exists():
+            print(f"{out_path}: no results to plot", file=sys.stderr)
+            return 2
+        print(plot(json.loads(out_path.read_text()), out_path.with_suffix(".png")))
+        return 0
     task = load_task("adding", seq_len=args.seq_len)
     results = json.loads(out_path.read_text()) if out_path.exists() else {}
     results.setdefault("rows", {})
@@ -93,9 +102,26 @@ def main(argv=None):
         latest = json.loads(out_path.read_text()) if out_path.exists() else {}
         results["rows"] = {**latest.get("rows", {}), **results["rows"], name: row}
         write_json_atomic(out_path, results)
+        plot(results, out_path.with_suffix(".png"))
         print(f"{name}: solved={row['solved']} mse={row['mse']:.4f} skip={row['skip_percent']:.1f}% "
               f"FLOPs={row['flops_per_sequence']:.3g} ({row['train_seconds']:.0f} s)", flush=True)
     return 0
+
+
+def plot(results, png):
+    """Learning curves of every row: test MSE and update rate per epoch."""
+    from surnn_neuro.reports.plots import plot_learning_curves
+
+    curves = {}
+    for name, row in results["rows"].items():
+        lr = row.get("lr", results["setup"]["lr"])
+        label = f"{name} (λ={row['budget']:g}, lr={lr:g}): {'solved' if row['solved'] else 'not solved'}"
+        curves[label] = [{"epoch": c["epoch"], "value": c["test_mse"], "update_rate": c["update_rate"]}
+                         for c in row["curve"]]
+    s = results["setup"]
+    return plot_learning_curves(curves, png, metric="test MSE", threshold=s["solved_below"],
+                                baseline=s["baseline_mse_predict_1"],
+                                title=f"Adding problem, T = {s['seq_len']}, H = {s['hidden']} (SA-RNN Table 4)")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,12 @@
-"""Figures for papers: energy bars, accuracy–energy Pareto over λ, update raster.
+"""Figures for papers: energy bars, accuracy–energy Pareto over λ, update raster, learning curves.
 
 Each function takes plain data and an output path, writes a PNG atomically and returns the path.
 Figures are drawn on matplotlib's Agg canvas directly (no pyplot, no global backend switch), at
 ``DPI`` dots per inch with fixed sizes, so the pixel size of every figure is known:
 
 - :func:`plot_energy_bars`, :func:`plot_pareto`: ``FIGSIZE`` (8 × 5 in) → 1200 × 750 px;
-- :func:`plot_update_raster`: :func:`raster_figsize` (8 in wide, 1.2 + 2.6 in per layer).
+- :func:`plot_update_raster`: :func:`raster_figsize` (8 in wide, 1.2 + 2.6 in per layer);
+- :func:`plot_learning_curves`: 8 × 7 in → 1200 × 1050 px.
 """
 
 from __future__ import annotations
@@ -271,4 +272,56 @@ def plot_update_raster(gate_spikes: Mapping, out_path, sample: int = 0, layers=N
             ax.set_ylabel(f"neuron (H = {H})")
             ax.set_xlabel("time step t")
         fig.suptitle(title or f"Gate spikes of sample {sample} (black = state updated)")
+        return _save(fig, out_path)
+
+
+# --- (4) learning curves -------------------------------------------------------------------------
+
+def plot_learning_curves(curves: Mapping, out_path, metric: str = "test MSE", threshold: float | None = None,
+                         baseline: float | None = None, title: str | None = None) -> Path:
+    """Test metric (log scale, top) and update rate (bottom) against the epoch, one line per run.
+
+    Parameters
+    ----------
+    curves : {label: sequence of {"epoch": int, "value": float > 0, "update_rate": float in [0, 1]}}
+    threshold : float, optional
+        Drawn as a dashed line (e.g. "solved" below 0.01).
+    baseline : float, optional
+        Drawn as a dotted line (e.g. the MSE of a constant prediction).
+    """
+    import matplotlib
+
+    if not curves:
+        raise ValueError("plot_learning_curves: no curves")
+    for label, pts in curves.items():
+        if not pts:
+            raise ValueError(f"plot_learning_curves: curve {label!r} is empty")
+        for p in pts:
+            for k in ("epoch", "value", "update_rate"):
+                if k not in p:
+                    raise ValueError(f"plot_learning_curves: a point of {label!r} lacks {k!r}")
+            if not p["value"] > 0:
+                raise ValueError(f"plot_learning_curves: {label!r} has value {p['value']!r}; must be > 0 (log axis)")
+    with matplotlib.rc_context(_RC):
+        fig = _new_figure((8.0, 7.0))
+        ax, ax_rate = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+        for k, (label, pts) in enumerate(curves.items()):
+            color, marker = _COLORS[k % len(_COLORS)], _MARKERS[k % len(_MARKERS)]
+            ep = [p["epoch"] + 1 for p in pts]
+            ax.plot(ep, [p["value"] for p in pts], color=color, marker=marker, ms=4, lw=1.5, label=label)
+            ax_rate.plot(ep, [100 * p["update_rate"] for p in pts], color=color, marker=marker, ms=4,
+                         lw=1.5, label=label)
+        if threshold is not None:
+            ax.axhline(threshold, color="black", ls="--", lw=1, label=f"threshold {threshold:g}")
+        if baseline is not None:
+            ax.axhline(baseline, color=_REF_COLOR, ls=":", lw=1.2, label=f"constant prediction {baseline:g}")
+        ax.set_yscale("log")
+        ax.set_ylabel(f"{metric} (log scale)")
+        ax.set_title(title or f"{metric} and update rate per epoch")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(loc="best", frameon=True, framealpha=0.9)
+        ax_rate.set_ylabel("update rate (%)")
+        ax_rate.set_xlabel("epoch")
+        ax_rate.set_ylim(0, 105)
+        ax_rate.grid(alpha=0.3)
         return _save(fig, out_path)

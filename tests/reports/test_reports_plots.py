@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from surnn_neuro.reports.plots import (
-    DPI, FIGSIZE, pareto_front, plot_energy_bars, plot_pareto, plot_update_raster, raster_figsize,
+    DPI, FIGSIZE, pareto_front, plot_energy_bars, plot_learning_curves, plot_pareto, plot_update_raster,
+    raster_figsize,
 )
 
 
@@ -57,3 +58,18 @@ def test_update_raster(tmp_path):
         plot_update_raster(g, tmp_path / "r2.png", layers=["l3"])
     with pytest.raises(ValueError, match="sample 5 out of range"):
         plot_update_raster(g, tmp_path / "r3.png", sample=5)
+
+
+def test_learning_curves(tmp_path):
+    curves = {"sugru": [{"epoch": e, "value": 0.17 / (1 + e), "update_rate": 0.1} for e in range(5)],
+              "gru": [{"epoch": e, "value": 0.17 * 0.5 ** e, "update_rate": 1.0} for e in range(3)]}
+    out = plot_learning_curves(curves, tmp_path / "curves.png", threshold=0.01, baseline=0.1667)
+    assert png_size(out) == (1200, 1050) and out.stat().st_size > 10_000
+    assert [p.name for p in tmp_path.iterdir()] == ["curves.png"]
+    with pytest.raises(ValueError, match="curve 'x' is empty"):
+        plot_learning_curves({"x": []}, tmp_path / "e.png")
+    with pytest.raises(ValueError, match="'x' has value 0.0; must be > 0"):
+        plot_learning_curves({"x": [{"epoch": 0, "value": 0.0, "update_rate": 1.0}]}, tmp_path / "z.png")
+    with pytest.raises(ValueError, match="lacks 'update_rate'"):
+        plot_learning_curves({"x": [{"epoch": 0, "value": 1.0}]}, tmp_path / "u.png")
+    assert not (tmp_path / "e.png").exists() and not (tmp_path / "z.png").exists()
