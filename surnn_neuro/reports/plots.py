@@ -303,7 +303,9 @@ def plot_learning_curves(curves: Mapping, out_path, metric: str = "test MSE", th
             if not p["value"] > 0:
                 raise ValueError(f"plot_learning_curves: {label!r} has value {p['value']!r}; must be > 0 (log axis)")
     with matplotlib.rc_context(_RC):
-        fig = _new_figure((8.0, 7.0))
+        # the legend sits below both panels (one entry per row, two columns) so it never hides a curve
+        n_entries = len(curves) + (threshold is not None) + (baseline is not None)
+        fig = _new_figure((8.0, 7.0 + 0.22 * ((n_entries + 1) // 2)))
         ax, ax_rate = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
         for k, (label, pts) in enumerate(curves.items()):
             color, marker = _COLORS[k % len(_COLORS)], _MARKERS[k % len(_MARKERS)]
@@ -319,7 +321,8 @@ def plot_learning_curves(curves: Mapping, out_path, metric: str = "test MSE", th
         ax.set_ylabel(f"{metric} (log scale)")
         ax.set_title(title or f"{metric} and update rate per epoch")
         ax.grid(alpha=0.3, which="both")
-        ax.legend(loc="best", frameon=True, framealpha=0.9)
+        fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=2, frameon=True,
+                   fontsize="small")
         ax_rate.set_ylabel("update rate (%)")
         ax_rate.set_xlabel("epoch")
         ax_rate.set_ylim(0, 105)

@@ -64,7 +64,9 @@ def test_learning_curves(tmp_path):
     curves = {"sugru": [{"epoch": e, "value": 0.17 / (1 + e), "update_rate": 0.1} for e in range(5)],
               "gru": [{"epoch": e, "value": 0.17 * 0.5 ** e, "update_rate": 1.0} for e in range(3)]}
     out = plot_learning_curves(curves, tmp_path / "curves.png", threshold=0.01, baseline=0.1667)
-    assert png_size(out) == (1200, 1050) and out.stat().st_size > 10_000
+    # 8 in wide; 7 in tall plus 0.22 in per legend row: 4 entries (2 curves, threshold, baseline)
+    # in two columns are 2 rows → 7.44 in; at 150 dpi: 1200 × 1116 px
+    assert png_size(out) == (1200, 1116) and out.stat().st_size > 10_000
     assert [p.name for p in tmp_path.iterdir()] == ["curves.png"]
     with pytest.raises(ValueError, match="curve 'x' is empty"):
         plot_learning_curves({"x": []}, tmp_path / "e.png")
