@@ -48,6 +48,11 @@ CONFIGS = {
     # λ = 0 let the learned schedule drift from 10 % to 13.3 % updates (86.7 % skip); a frozen
     # oscillator keeps the budget fixed at exactly its initial duty cycle
     "sugru-frozen": ({"duty": 0.1, "learn_gate": False}, 0.0, None),
+    # frozen at exactly 10 % it learned too slowly (MSE 0.037 after 30 epochs); two ways to land
+    # the learned schedule at ≥ 90 % skip: start lower and let it drift, or a budget 10× gentler
+    # than the 1e-4 that collapsed it
+    "sugru-duty0.07": ({"duty": 0.07}, 0.0, None),
+    "sugru-budget1e-5": ({"duty": 0.1}, 1e-5, None),
 }
 
 
