@@ -81,7 +81,7 @@ def main(argv=None):
     results = json.loads(out_path.read_text()) if out_path.exists() else {}
     results.setdefault("rows", {})
     results["setup"] = {"seq_len": args.seq_len, "hidden": args.hidden, "lr": args.lr,
-                        "batch_size": args.batch_size, "max_epochs": args.epochs,
+                        "batch_size": args.batch_size,
                         "n_train": len(task.x_train), "n_test": len(task.x_test),
                         "solved_below": 0.01, "baseline_mse_predict_1": 0.1667}
     for name in args.models.split(","):
