@@ -6,6 +6,8 @@ Target (SA-RNN with λ = 1e-4): solved at ≥ 90 % skip. Writes benchmarks/resul
 and the learning curves of every row in it to adding_table4.png.
 
     python benchmarks/bench_adding.py [--epochs 30] [--models sugru,sarnn,gru] [--seq-len 500]
+    python benchmarks/bench_adding.py --models sarnn-fixed-slope,sugru-budget1e-5 --epochs 20
+    (the rows that solve it at >= 90 % skip; every row of CONFIGS is in RESULTS.md)
     python benchmarks/bench_adding.py --plot-only      # redraw the figure from the JSON
 
 Everything measured, failures included, is written; nothing is filled in by hand.

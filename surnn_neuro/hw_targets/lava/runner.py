@@ -57,16 +57,27 @@ def run_config(net: LavaNetwork) -> Loihi2SimCfg:
 
 
 @contextlib.contextmanager
-def _sigint_ignored_in_children():
-    """Fork with SIGINT ignored (children inherit it), restore in the parent at once."""
+def _sigint_deferred():
+    """Fork Lava's children so that Ctrl-C does not reach them, and defer a Ctrl-C in the parent.
+
+    While the runtime is compiled and forked, SIGINT goes to a Python handler that only records it:
+    the children inherit that handler, so a terminal Ctrl-C (sent to the whole process group) never
+    kills a child mid-protocol, and only the parent reacts. A Ctrl-C in the parent during this
+    window is not lost: once the runtime exists it is raised as KeyboardInterrupt, so the caller's
+    cleanup stops the runtime. (Ignoring SIGINT with SIG_IGN instead silently dropped a Ctrl-C that
+    arrived during compilation; the run then went on to the end.)
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    pending = []
+    old = signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, old)
+    if pending:  # reached only when the body finished without an exception of its own
+        raise KeyboardInterrupt
 
 
 def _actors(rt):
@@ -173,7 +184,7 @@ def execute(net: LavaNetwork, progress: bool = False, timeout: float | None = No
                leave=False)
     t_start = time.perf_counter()
     try:
-        with _sigint_ignored_in_children():
+        with _sigint_deferred():
             anchor.create_runtime(run_cfg=run_config(net))
         rt = anchor.runtime
         t_run = time.perf_counter()
