@@ -6,16 +6,21 @@
 Written the way Norse writes neurons (``norse.torch.functional`` vs ``norse.torch.module``): each
 neuron is a pure function ``step(input, state, p) -> (output, new_state)`` over a ``NamedTuple``
 state and a ``NamedTuple`` of parameters; modules only own the ``nn.Parameter`` tensors, build the
-parameter tuple and call the function. Time is the first axis and one loop owns it; layers run one
-after the other over the whole sequence (layer l + 1 needs layer l's events of the same step only).
+parameter tuple and call the function. Time is the first axis and one loop owns it
+(:func:`surnn_neuro.models.functional.su_loop`); layers run one after the other over the whole
+sequence (layer l + 1 needs layer l's events of the same step only). The update rule
+(:func:`surnn_neuro.models.functional.su_step`), the gate steps and the gate modules
+(``surnn_neuro.converters._event_gates``) are the ones the snnTorch adapter and the trainable model
+run; this module contributes Norse's ``threshold`` as the gate neurons, raw parameters as synapses,
+and sigmas formed as one matmul and a running sum.
 
 ==============  ==========================================================================================
 graph node      Norse functions (and module)
 ==============  ==========================================================================================
 layer           :func:`su_step` ``(input, gate, SUState, SUParameters) -> (Δ, SUState)``, module
                 :class:`SUCell`; :class:`SelectiveUpdateLayer` adds the input synapse and the gate
-oscillator      :func:`oscillator_gate` ``(T, OscillatorGateParameters) -> (T, H) spikes``: Norse's
-                ``threshold(a_t, method, alpha)`` on ``a_t = b + Σ_k α_k sin(ω_k t + φ_k)`` (float64)
+oscillator      :func:`oscillator_gate` ``(T, OscillatorParameters, method, alpha) -> (T, H) spikes``:
+                Norse's ``threshold(a_t, method, alpha)`` on ``a_t = b + Σ_k α_k sin(ω_k t + φ_k)``
 threshold       :func:`threshold_gate_step` / :func:`threshold_gate_receive`: ``threshold(w_self ⊙ h +
                 W_in x + bias)``, ``w_self ⊙ h`` in :class:`ThresholdGateState`
 global          :func:`global_gate_step` / :func:`global_gate_receive`: ``threshold(ũ − 0.5)`` per sample,
@@ -57,14 +62,21 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=".*torch.jit.script.*deprecated", category=DeprecationWarning)
     from norse.torch.functional.threshold import threshold
 
-from surnn_neuro.models.cells import candidate
-from surnn_neuro.errors import UserError
+from surnn_neuro.converters._event_gates import GATES, Idiom, gate_module, param
+from surnn_neuro.ir.cells import cell_spec
 from surnn_neuro.ir.graph import EventGraph
-from surnn_neuro.ir.nodes import CELL_GATES
-from surnn_neuro.models.layer import select
+from surnn_neuro.models.functional import (OscillatorParameters, SkipParameters, SkipState, SUParameters, SUState,
+                                           ThresholdState, oscillator_drive, schedule_train, skip_initial_state,
+                                           skip_receive, su_initial_state, su_loop, su_step, threshold_drive,
+                                           threshold_receive)
 
 #: The methods of Norse's ``threshold``: all fire on ``x > 0`` (strict) and differ in the gradient.
 METHODS = ("super", "heaviside", "triangle", "tanh", "circ", "heavi_erfc")
+
+#: Norse-style names of the shared state tuples.
+ThresholdGateState = ThresholdState
+GlobalGateState = SkipState
+schedule_gate = schedule_train
 
 
 def _check_method(method: str):
@@ -73,121 +85,13 @@ def _check_method(method: str):
 
 
 # ------------------------------------------------------------------------------------------------
-# the selective-update state neuron: functional
+# gate neurons: Norse's threshold around the shared gate steps (functional)
 # ------------------------------------------------------------------------------------------------
 
 
-class SUParameters(NamedTuple):
-    """Parameters of selective-update neurons.
-
-    Parameters:
-        cell (str): candidate kind, "gru", "rnn" or "lstm" (torch.nn.*Cell gate order)
-        weight_hh (torch.Tensor): recurrent weights W_hh, (G·H, H)
-        bias_hh (torch.Tensor): recurrent bias b_hh, (G·H,)
-    """
-
-    cell: str
-    weight_hh: torch.Tensor
-    bias_hh: torch.Tensor
-
-
-class SUState(NamedTuple):
-    """State of selective-update neurons.
-
-    Parameters:
-        h (torch.Tensor): state h_{t-1}, (B, H)
-        c (torch.Tensor): LSTM cell c_{t-1}, (B, H) (zeros and unused for gru, rnn)
-        rec (torch.Tensor): recurrent sigma accumulator W_hh h_{t-1} + b_hh, (B, G·H)
-    """
-
-    h: torch.Tensor
-    c: torch.Tensor
-    rec: torch.Tensor
-
-
-def su_initial_state(batch: int, p: SUParameters, like: torch.Tensor) -> SUState:
-    """``h = c = 0``, ``rec = W_hh·0 + b_hh`` (dtype and device of ``like``)."""
-    hidden = p.weight_hh.shape[1]
-    z = like.new_zeros(batch, hidden)
-    return SUState(h=z, c=z, rec=p.bias_hh.to(like.dtype).expand(batch, -1))
-
-
-
-
-def su_step(
-    input_tensor: torch.Tensor, gate: torch.Tensor, state: SUState, p: SUParameters
-) -> Tuple[torch.Tensor, SUState]:
-    r"""One step of selective-update neurons; returns their delta events and the new state.
-
-    .. math::
-        \begin{align*}
-            f, c' &= \text{cell}(S_\text{in}, S_\text{rec}, h, c) \\
-            h_t &= \text{where}(g, f, h), \quad c_t = \text{where}(g, c', c) \\
-            \Delta &= h_t - h \quad (0 \text{ exactly where } g = 0) \\
-            S_\text{rec} &\leftarrow S_\text{rec} + W_{hh} \Delta \quad (\text{used from step } t + 1)
-        \end{align*}
-
-    Parameters:
-        input_tensor (torch.Tensor): input sigma ``S_in = W_ih x_t + b_ih``, (B, G·H)
-        gate (torch.Tensor): gate spikes in {0, 1}, (B, H), (1, H) or (B, 1)
-        state (SUState): state at t − 1
-        p (SUParameters): cell kind and recurrent weights
-
-    Gradient: identity through a closed gate, ``f − h`` into the gate (``models.layer.select``).
-    """
-    f, c_f = candidate(p.cell, input_tensor, state.rec, state.h, state.c)
-    h_new = select(gate, f, state.h)
-    c_new = select(gate, c_f, state.c) if p.cell == "lstm" else state.c
-    delta = h_new - state.h
-    rec = state.rec + F.linear(delta, p.weight_hh)
-    return delta, SUState(h=h_new, c=c_new, rec=rec)
-
-
-# ------------------------------------------------------------------------------------------------
-# gate neurons: functional
-# ------------------------------------------------------------------------------------------------
-
-
-class OscillatorGateParameters(NamedTuple):
-    """suRNN oscillator gate: ``a_{t,i} = bias_i + Σ_k amplitude_{ik} sin(omega_k t + phase_{ik})``.
-
-    Parameters:
-        bias (torch.Tensor): (H,)
-        amplitude (torch.Tensor): the IR's α, (H, K)
-        phase (torch.Tensor): the IR's φ in rad, (H, K)
-        omega (torch.Tensor): angular frequencies in rad per step, (K,)
-        method (str): Norse threshold method (surrogate gradient)
-        alpha (float): its hyperparameter
-    """
-
-    bias: torch.Tensor
-    amplitude: torch.Tensor
-    phase: torch.Tensor
-    omega: torch.Tensor
-    method: str = "super"
-    alpha: float = 100.0
-
-
-def oscillator_drive(n_steps: int, p: OscillatorGateParameters) -> torch.Tensor:
-    """``a: (T, H)`` for t = 0 … T−1, in float64 (decisions identical on every backend)."""
-    t = torch.arange(n_steps, dtype=torch.float64, device=p.bias.device)
-    phase = p.omega.double()[None, None, :] * t[:, None, None] + p.phase.double()[None]
-    return p.bias.double() + (p.amplitude.double()[None] * torch.sin(phase)).sum(-1)
-
-
-def oscillator_gate(n_steps: int, p: OscillatorGateParameters) -> torch.Tensor:
+def oscillator_gate(n_steps: int, p: OscillatorParameters, method: str = "super", alpha: float = 100.0) -> torch.Tensor:
     """Spikes ``[a_t > 0]``: (T, H) float64 (input-independent, shared by the batch)."""
-    return threshold(oscillator_drive(n_steps, p), p.method, p.alpha)
-
-
-def schedule_gate(n_steps: int, mask: torch.Tensor, periodic: bool, name: str = "schedule") -> torch.Tensor:
-    """``mask[t mod P]`` (periodic) or ``mask[t]`` (``T ≤ P``, else :class:`UserError`): (T, H) bool."""
-    p = mask.shape[0]
-    if periodic:
-        return mask[torch.arange(n_steps, device=mask.device) % p]
-    if n_steps > p:
-        raise UserError(f"ScheduleGate '{name}': non-periodic mask covers {p} steps, input has {n_steps}")
-    return mask[:n_steps]
+    return threshold(oscillator_drive(n_steps, p), method, alpha)
 
 
 class ThresholdGateParameters(NamedTuple):
@@ -204,26 +108,16 @@ class ThresholdGateParameters(NamedTuple):
     alpha: float = 100.0
 
 
-class ThresholdGateState(NamedTuple):
-    """State of threshold gate neurons.
-
-    Parameters:
-        s_self (torch.Tensor): sigma accumulator ``w_self ⊙ h_{t-1}``, (B, H)
-    """
-
-    s_self: torch.Tensor
-
-
 def threshold_gate_step(
     input_tensor: torch.Tensor, state: ThresholdGateState, p: ThresholdGateParameters
 ) -> Tuple[torch.Tensor, ThresholdGateState]:
     """``z = Θ(S_self + S_gate)`` (strict > 0); ``input_tensor`` is ``S_gate = W_in x_t + bias`` (B, H)."""
-    return threshold(state.s_self + input_tensor, p.method, p.alpha), state
+    return threshold(threshold_drive(state.s_self, input_tensor), p.method, p.alpha), state
 
 
 def threshold_gate_receive(delta: torch.Tensor, state: ThresholdGateState, p: ThresholdGateParameters) -> ThresholdGateState:
     """The layer's own delta events: ``S_self ← S_self + w_self ⊙ Δ``."""
-    return ThresholdGateState(s_self=state.s_self + p.w_self * delta)
+    return threshold_receive(delta, state, p.w_self)
 
 
 class GlobalGateParameters(NamedTuple):
@@ -243,25 +137,14 @@ class GlobalGateParameters(NamedTuple):
     method: str = "super"
     alpha: float = 100.0
 
-
-class GlobalGateState(NamedTuple):
-    """State of a Skip-RNN gate neuron, each (B, 1).
-
-    Parameters:
-        u_tilde (torch.Tensor): update probability ũ_t
-        du (torch.Tensor): increment Δũ (from the last update)
-        s (torch.Tensor): sigma accumulator ``w·h``
-    """
-
-    u_tilde: torch.Tensor
-    du: torch.Tensor
-    s: torch.Tensor
+    @property
+    def skip(self) -> SkipParameters:
+        return SkipParameters(self.weight, self.bias, self.init_prob)
 
 
 def global_gate_initial_state(batch: int, p: GlobalGateParameters, like: torch.Tensor) -> GlobalGateState:
     """``ũ_0 = init_prob``, ``w·h_{-1} = 0``, ``Δũ = σ(b)``."""
-    s = like.new_zeros(batch, 1)
-    return GlobalGateState(u_tilde=torch.full_like(s, p.init_prob), du=torch.sigmoid(s + p.bias), s=s)
+    return skip_initial_state(batch, p.skip, like)
 
 
 def global_gate_step(state: GlobalGateState, p: GlobalGateParameters) -> Tuple[torch.Tensor, GlobalGateState]:
@@ -273,19 +156,35 @@ def global_gate_receive(delta: torch.Tensor, u: torch.Tensor, state: GlobalGateS
                         p: GlobalGateParameters) -> GlobalGateState:
     """``S += w·Δ``; ``Δũ = σ(S + b)`` after an update (else kept);
     ``ũ_{t+1} = u Δũ + (1 − u)(ũ + min(Δũ, 1 − ũ))``."""
-    s = state.s + delta @ p.weight[:, None]
-    du = u * torch.sigmoid(s + p.bias) + (1 - u) * state.du
-    u_tilde = u * du + (1 - u) * (state.u_tilde + torch.minimum(du, 1 - state.u_tilde))
-    return GlobalGateState(u_tilde=u_tilde, du=du, s=s)
+    return skip_receive(delta, u, state, p.skip)
+
+
+class NorseThreshold(nn.Module):
+    """A gate neuron as Norse fires it: ``z = threshold(drive − θ, method, alpha)`` (strict > 0,
+    memoryless: ``mem`` passes through)."""
+
+    def __init__(self, theta: float, method: str, alpha: float):
+        super().__init__()
+        self.theta, self.method, self.alpha = float(theta), method, float(alpha)
+
+    def forward(self, drive, mem):
+        return threshold(drive - self.theta, self.method, self.alpha), mem
+
+
+def _idiom(method: str, alpha: float) -> Idiom:
+    """Norse's ``threshold`` as gate neurons; the gate's input synapse as raw parameters."""
+
+    def attach(module, w, b):
+        module.input_weight = param(w)
+        module.input_bias = param(b)
+        return "input_weight", "input_bias"
+
+    return Idiom(lambda theta, kind: NorseThreshold(theta, method, alpha), attach)
 
 
 # ------------------------------------------------------------------------------------------------
 # modules (thin shells): parameters + the functions above
 # ------------------------------------------------------------------------------------------------
-
-
-def _param(a, requires_grad: bool = True) -> nn.Parameter:
-    return nn.Parameter(torch.tensor(np.asarray(a, dtype=np.float64)), requires_grad=requires_grad)
 
 
 class SUCell(nn.Module):
@@ -297,17 +196,15 @@ class SUCell(nn.Module):
 
     def __init__(self, cell: str, hidden_size: int, weight_hh=None, bias_hh=None):
         super().__init__()
-        if cell not in CELL_GATES:
-            raise ValueError(f"unknown cell {cell!r}; known: {', '.join(CELL_GATES)}")
+        g = cell_spec(cell).n_blocks
         self.cell = cell
         self.hidden_size = int(hidden_size)
-        g = CELL_GATES[cell]
         if weight_hh is None or bias_hh is None:  # torch.nn.*Cell init
             bound = 1.0 / self.hidden_size ** 0.5
             weight_hh = torch.empty(g * self.hidden_size, self.hidden_size).uniform_(-bound, bound).numpy()
             bias_hh = torch.empty(g * self.hidden_size).uniform_(-bound, bound).numpy()
-        self.weight_hh = _param(weight_hh)
-        self.bias_hh = _param(bias_hh)
+        self.weight_hh = param(weight_hh)
+        self.bias_hh = param(bias_hh)
 
     @property
     def p(self) -> SUParameters:
@@ -319,147 +216,6 @@ class SUCell(nn.Module):
     def forward(self, input_tensor: torch.Tensor, gate: torch.Tensor, state: Optional[SUState] = None):
         state = state if state is not None else self.initial_state(input_tensor)
         return su_step(input_tensor, gate, state, self.p)
-
-
-# Gate modules share one protocol: begin(n_steps, batch, like) -> state;
-# fire(t, drive, state) -> (z, state); receive(delta, z, state) -> state.
-
-
-class _InputIndependentGate(nn.Module):
-    input_weight = None
-
-    def train_spikes(self, n_steps, like):
-        raise NotImplementedError
-
-    def begin(self, n_steps, batch, like):
-        return self.train_spikes(n_steps, like)
-
-    def fire(self, t, drive, train):
-        return train[t].unsqueeze(0), train
-
-    def receive(self, delta, z, train):
-        return train
-
-
-class OscillatorGate(_InputIndependentGate):
-    """Module shell of :func:`oscillator_gate` (``omega`` frozen unless ``learn_omega``)."""
-
-    kind = "oscillator"
-
-    def __init__(self, node, method="super", alpha=100.0, learn_omega=False):
-        super().__init__()
-        self.bias = _param(node.bias)
-        self.amplitude = _param(node.alpha)
-        self.phase = _param(node.phi)
-        self.omega = _param(node.omega, requires_grad=learn_omega)
-        self.method, self.alpha = method, float(alpha)
-
-    @property
-    def p(self) -> OscillatorGateParameters:
-        return OscillatorGateParameters(self.bias, self.amplitude, self.phase, self.omega, self.method, self.alpha)
-
-    def train_spikes(self, n_steps, like):
-        return oscillator_gate(n_steps, self.p).to(like.dtype)
-
-
-class ScheduleGate(_InputIndependentGate):
-    """Module shell of :func:`schedule_gate` (mask as a buffer)."""
-
-    kind = "schedule"
-
-    def __init__(self, node, method="super", alpha=100.0, learn_omega=False):
-        super().__init__()
-        self.register_buffer("mask", torch.from_numpy(np.array(node.mask, dtype=bool)))
-        self.periodic = bool(node.periodic)
-        self.node_name = node.name
-
-    def train_spikes(self, n_steps, like):
-        return schedule_gate(n_steps, self.mask, self.periodic, self.node_name).to(like.dtype)
-
-
-class AlwaysGate(_InputIndependentGate):
-    """A spike at every step."""
-
-    kind = "always"
-
-    def __init__(self, node, method="super", alpha=100.0, learn_omega=False):
-        super().__init__()
-        self.size = int(node.size)
-
-    def train_spikes(self, n_steps, like):
-        return like.new_ones(n_steps, self.size)
-
-
-class ThresholdGate(nn.Module):
-    """Module shell of :func:`threshold_gate_step`; owns W_in (``input_weight``), bias, w_self."""
-
-    kind = "threshold"
-
-    def __init__(self, node, method="super", alpha=100.0, learn_omega=False):
-        super().__init__()
-        self.input_weight = _param(node.w_in)
-        self.input_bias = _param(node.bias)
-        self.w_self = _param(node.w_self)
-        self.method, self.alpha = method, float(alpha)
-
-    @property
-    def p(self) -> ThresholdGateParameters:
-        return ThresholdGateParameters(self.w_self, self.method, self.alpha)
-
-    def begin(self, n_steps, batch, like):
-        return ThresholdGateState(s_self=like.new_zeros(batch, self.w_self.shape[0]))
-
-    def fire(self, t, drive, state):
-        return threshold_gate_step(drive, state, self.p)
-
-    def receive(self, delta, z, state):
-        return threshold_gate_receive(delta, state, self.p)
-
-
-class GlobalGate(nn.Module):
-    """Module shell of :func:`global_gate_step` / :func:`global_gate_receive`."""
-
-    kind = "global"
-    input_weight = None
-
-    def __init__(self, node, method="super", alpha=100.0, learn_omega=False):
-        super().__init__()
-        self.weight = _param(node.weight)
-        self.bias = _param(node.bias)
-        self.init_prob = float(node.init_prob)
-        self.method, self.alpha = method, float(alpha)
-
-    @property
-    def p(self) -> GlobalGateParameters:
-        return GlobalGateParameters(self.weight, self.bias, self.init_prob, self.method, self.alpha)
-
-    def begin(self, n_steps, batch, like):
-        return global_gate_initial_state(batch, self.p, like)
-
-    def fire(self, t, drive, state):
-        return global_gate_step(state, self.p)
-
-    def receive(self, delta, z, state):
-        return global_gate_receive(delta, z, state, self.p)
-
-
-#: gate node kind -> Norse gate module (one table; unknown kinds fail listing the known ones)
-GATES = {
-    "oscillator": OscillatorGate,
-    "threshold": ThresholdGate,
-    "schedule": ScheduleGate,
-    "global": GlobalGate,
-    "always": AlwaysGate,
-}
-
-
-def gate_module(node, method: str = "super", alpha: float = 100.0, learn_omega: bool = False) -> nn.Module:
-    """The Norse gate module of a gate node."""
-    try:
-        cls = GATES[type(node).kind]
-    except KeyError:
-        raise ValueError(f"to_norse: no rule for gate kind {type(node).kind!r}; known: {', '.join(GATES)}") from None
-    return cls(node, method=method, alpha=alpha, learn_omega=learn_omega)
 
 
 def _sigma(events: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, accumulate: bool) -> torch.Tensor:
@@ -482,29 +238,19 @@ class SelectiveUpdateLayer(nn.Module):
         super().__init__()
         self.name = layer_node.name
         self.hidden_size = layer_node.hidden_size
-        self.input_weight = _param(layer_node.w_ih)
-        self.input_bias = _param(layer_node.b_ih)
+        self.input_weight = param(layer_node.w_ih)
+        self.input_bias = param(layer_node.b_ih)
         self.cell = SUCell(layer_node.cell, layer_node.hidden_size, layer_node.w_hh, layer_node.b_hh)
-        self.gate = gate_module(gate_node, method, alpha, learn_omega)
+        self.gate = gate_module(gate_node, _idiom(method, alpha), learn_omega, who="to_norse")
 
     def forward(self, events: torch.Tensor, accumulate: bool = True):
-        n_t, n_b, _ = events.shape
+        n_b = events.shape[1]
         s_in = _sigma(events, self.input_weight, self.input_bias, accumulate)
-        gate = self.gate
-        s_gate = None
-        if gate.input_weight is not None:
-            s_gate = _sigma(events, gate.input_weight, gate.input_bias, accumulate)
+        syn = self.gate.input_synapse()
+        s_gate = _sigma(events, syn[0], syn[1], accumulate).unbind(0) if syn is not None else None
         p = self.cell.p
-        state = su_initial_state(n_b, p, events)
-        gstate = gate.begin(n_t, n_b, events)
-        deltas, spikes = [], []
-        for t in range(n_t):
-            z, gstate = gate.fire(t, None if s_gate is None else s_gate[t], gstate)
-            delta, state = su_step(s_in[t], z, state, p)
-            gstate = gate.receive(delta, z, gstate)
-            deltas.append(delta)
-            spikes.append(z.expand(n_b, self.hidden_size))
-        return torch.stack(deltas), torch.stack(spikes)
+        run = su_loop(s_in.unbind(0), p, self.gate, su_initial_state(n_b, p, events), s_gate)
+        return torch.stack(run.delta), torch.stack([z.expand(n_b, self.hidden_size) for z in run.gate])
 
 
 class NorseNetwork(nn.Module):
@@ -526,8 +272,8 @@ class NorseNetwork(nn.Module):
             for layer in graph.layers
         )
         ro = graph.readout
-        self.readout_weight = _param(ro.weight)
-        self.readout_bias = _param(ro.bias)
+        self.readout_weight = param(ro.weight)
+        self.readout_bias = param(ro.bias)
         self.readout_mode = ro.mode
 
     def forward(self, x: torch.Tensor):
@@ -563,10 +309,8 @@ def to_norse(graph: EventGraph, dtype=torch.float32, method: str = "super", alph
 
 
 __all__ = [
-    "AlwaysGate", "GATES", "GlobalGate", "GlobalGateParameters", "GlobalGateState", "METHODS",
-    "NorseNetwork", "OscillatorGate", "OscillatorGateParameters", "SUCell", "SUParameters", "SUState",
-    "ScheduleGate", "SelectiveUpdateLayer", "ThresholdGate", "ThresholdGateParameters", "ThresholdGateState",
-    "candidate", "gate_module", "global_gate_initial_state", "global_gate_receive", "global_gate_step",
-    "oscillator_drive", "oscillator_gate", "schedule_gate", "su_initial_state", "su_step", "threshold_gate_receive",
-    "threshold_gate_step", "to_norse",
+    "GATES", "GlobalGateParameters", "GlobalGateState", "METHODS", "NorseNetwork", "NorseThreshold",
+    "SUCell", "SUParameters", "SUState", "SelectiveUpdateLayer", "ThresholdGateParameters", "ThresholdGateState",
+    "global_gate_initial_state", "global_gate_receive", "global_gate_step", "oscillator_gate", "schedule_gate",
+    "su_initial_state", "su_step", "threshold_gate_receive", "threshold_gate_step", "to_norse",
 ]

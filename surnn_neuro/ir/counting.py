@@ -25,17 +25,11 @@ if recurrent). ``gate_spikes[layer]`` holds the output spikes.
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
-
 import numpy as np
 
+from surnn_neuro.ir.gates import fanout
 from surnn_neuro.ir.graph import EventGraph
 from surnn_neuro.ir.trace import COUNT_FIELDS
-
-
-def fanout(w: np.ndarray) -> np.ndarray:
-    """``fanout(W, j) = nnz(W[:, j])`` for every column j: ``(n_cols,)`` int64."""
-    return np.count_nonzero(np.asarray(w), axis=0).astype(np.int64)
 
 
 def input_events(x: np.ndarray, encoding: str) -> tuple[np.ndarray, np.ndarray]:
@@ -58,71 +52,17 @@ def is_ac_value(values: np.ndarray) -> np.ndarray:
     return (values == 1) | (values == -1) | (values == 0)
 
 
-class GateCost(NamedTuple):
-    """What a gate kind adds to the counts of its layer (H neurons, V layer inputs)."""
-
-    fanout_in: Callable  # (gate, V) -> (V,) extra fan-out of each input event
-    fanout_rec: Callable  # (gate) -> (H,) extra fan-out of each own delta event
-    dense_macs: Callable  # (gate, V) -> MACs of the gate network per dense step and sample
-    flops: Callable  # (gate, V, updated (B, T)) -> (B, T) gate multiplications (SA-RNN FLOPs)
-
-
-def _zeros_in(gate, v):
-    return np.zeros(v, dtype=np.int64)
-
-
-def _zeros_rec(gate):
-    return np.zeros(gate.size, dtype=np.int64)
-
-
-def _no_flops(gate, v, updated):
-    return np.zeros_like(updated)
-
-
-#: One row per gate kind; a gate kind missing here fails loudly in every count.
-GATE_COSTS = {
-    "oscillator": GateCost(
-        _zeros_in, _zeros_rec, lambda g, v: 0,
-        lambda g, v, u: np.full_like(u, g.size * g.omega.shape[0]),  # H·K every step
-    ),
-    "threshold": GateCost(
-        lambda g, v: fanout(g.w_in),
-        lambda g: (g.w_self != 0).astype(np.int64),
-        lambda g, v: g.size * v + g.size,  # W_in x and w_self ⊙ h
-        lambda g, v, u: np.full_like(u, g.size * (v + 1)),  # H·(V+1) every step
-    ),
-    "schedule": GateCost(_zeros_in, _zeros_rec, lambda g, v: 0, _no_flops),
-    "global": GateCost(
-        _zeros_in,
-        lambda g: (g.weight != 0).astype(np.int64),
-        lambda g, v: g.size,  # w·h
-        lambda g, v, u: np.where(u > 0, g.size, 0).astype(np.int64),  # w·h_t after each update
-    ),
-    "always": GateCost(_zeros_in, _zeros_rec, lambda g, v: 0, _no_flops),
-}
-
-#: SA-RNN FLOPs of one candidate (multiplications per updated neuron), V inputs, H neurons.
-CELL_FLOPS = {
-    "gru": lambda v, h: 3 * (v + h) + 3,  # three matrix rows per gate kind + r⊙gh_n, z⊙h, (1−z)⊙n
-    "rnn": lambda v, h: v + h,
-    "lstm": lambda v, h: 4 * (v + h) + 3,
-}
-
-
-def gate_cost(gate) -> GateCost:
-    """The ``GATE_COSTS`` row of ``gate``'s kind; ValueError listing the known kinds otherwise."""
-    try:
-        return GATE_COSTS[type(gate).kind]
-    except KeyError:
-        raise ValueError(
-            f"no counting rule for gate kind {type(gate).kind!r}; known: {', '.join(GATE_COSTS)}"
-        ) from None
-
-
 def _spiking_dense_macs(layer) -> int:
     """MACs per sample and step of a spiking layer executed densely: ``H·V`` (+ ``H·H`` if recurrent)."""
     h = layer.hidden_size
     return h * layer.input_size + (h * h if layer.recurrent else 0)
+
+
+def layer_dense_macs(layer, gate) -> int:
+    """Dense-equivalent MACs of a selective-update layer per step and sample: ``G·H·(V + H)`` plus
+    the gate network's (docs/semantics.md §4)."""
+    h, v = layer.hidden_size, layer.input_size
+    return layer.gates_per_cell * h * (v + h) + gate.dense_macs(v)
 
 
 def layer_fanouts(graph: EventGraph, layer_name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -133,9 +73,8 @@ def layer_fanouts(graph: EventGraph, layer_name: str) -> tuple[np.ndarray, np.nd
     if not getattr(type(layer), "gated", True):
         return fanout(layer.weight), fanout(layer.w_rec)
     gate = graph.gate_of(layer_name)
-    cost = gate_cost(gate)
-    fan_in = fanout(layer.w_ih) + cost.fanout_in(gate, layer.input_size)
-    fan_rec = fanout(layer.w_hh) + cost.fanout_rec(gate)
+    fan_in = fanout(layer.w_ih) + gate.fanout_in(layer.input_size)
+    fan_rec = fanout(layer.w_hh) + gate.fanout_rec()
     return fan_in, fan_rec
 
 
@@ -184,32 +123,40 @@ def count_trace_fields(graph: EventGraph, x: np.ndarray, gate_spikes: dict) -> d
             counts["neuron_updates"][row] = n_b * h
             counts["synaptic_ops"][row] = (sent @ fan_in + z @ fan_rec).sum(axis=0)
             counts["ac_ops"][row] = (sent_ac @ fan_in + z @ fan_rec).sum(axis=0)
-            counts["dense_macs"][row] = n_b * _spiking_dense_macs(layer)
             sent = z
             sent_ac = z  # binary spikes: every op an AC
             continue
-        gate = graph.gate_of(layer.name)
         fan_in, fan_rec = layer_fanouts(graph, layer.name)
         g = spikes[layer.name].astype(np.int64)
-        h, v = layer.hidden_size, layer.input_size
         counts["events"][row] = g.sum(axis=(0, 2))
         counts["neuron_updates"][row] = counts["events"][row]
         counts["synaptic_ops"][row] = (sent @ fan_in + g @ fan_rec).sum(axis=0)
         counts["ac_ops"][row] = (sent_ac @ fan_in).sum(axis=0)
-        dense = layer.gates_per_cell * h * (v + h) + gate_cost(gate).dense_macs(gate, v)
-        counts["dense_macs"][row] = n_b * dense
         sent = g
         sent_ac = np.zeros_like(g)  # delta events are graded
 
     ro = graph.readout
     counts["synaptic_ops"][-1] = (sent @ fanout(ro.weight)).sum(axis=0)
     counts["ac_ops"][-1] = (sent_ac @ fanout(ro.weight)).sum(axis=0)  # 0 after delta events (graded)
+    fill_dense_macs(counts["dense_macs"], graph, n_b)
+    return counts
+
+
+def fill_dense_macs(dense_macs: np.ndarray, graph: EventGraph, n_b: int) -> None:
+    """Fill the ``(N, T)`` dense-MAC counts of a batch of ``n_b`` in place: every layer row every
+    step (:func:`layer_dense_macs`, spiking ``H·V`` (+ ``H·H``)); the readout ``O·H`` every step, or
+    only at the last step for a ``last`` readout (docs/semantics.md §4)."""
+    for row, layer in enumerate(graph.layers, start=1):
+        if getattr(type(layer), "gated", True):
+            dense_macs[row] = n_b * layer_dense_macs(layer, graph.gate_of(layer.name))
+        else:
+            dense_macs[row] = n_b * _spiking_dense_macs(layer)
+    ro = graph.readout
     macs = n_b * ro.output_size * ro.input_size
     if ro.mode == "last":
-        counts["dense_macs"][-1, -1] = macs
+        dense_macs[-1, -1] = macs
     else:
-        counts["dense_macs"][-1] = macs
-    return counts
+        dense_macs[-1] = macs
 
 
 def flops_per_sequence(graph: EventGraph, gate_spikes: dict, n_steps: int) -> np.ndarray:
@@ -234,7 +181,7 @@ def flops_per_sequence(graph: EventGraph, gate_spikes: dict, n_steps: int) -> np
         gate = graph.gate_of(layer.name)
         v, h = layer.input_size, layer.hidden_size
         updated = spikes[layer.name].sum(axis=2, dtype=np.int64)  # (B, T)
-        f = updated * CELL_FLOPS[layer.cell](v, h) + gate_cost(gate).flops(gate, v, updated)
+        f = updated * layer.spec.flops(v, h) + gate.flops(v, updated)
         f = f.sum(axis=1)
         total = f if total is None else total + f
     return total.astype(np.int64)

@@ -16,6 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
+from surnn_neuro.ir.gates import GATE_KINDS as gate_kinds
 from surnn_neuro.ir.graph import EventGraph
 from surnn_neuro.ir.nodes import (
     CELL_GATES,
@@ -29,7 +30,8 @@ from surnn_neuro.ir.nodes import (
     ThresholdGate,
 )
 
-GATE_KINDS = ("oscillator", "threshold", "schedule", "global", "always")
+#: Names of every gate kind, in the order of the node table.
+GATE_KINDS = tuple(gate_kinds)
 
 
 def _weights(rng, shape, scale, zero_fraction):

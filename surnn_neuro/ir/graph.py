@@ -22,7 +22,7 @@ from typing import Sequence
 
 import numpy as np
 
-from surnn_neuro.ir.nodes import NODE_KINDS, GateNode, LayerNode, Node, ThresholdGate
+from surnn_neuro.ir.nodes import NODE_KINDS, GateNode, LayerNode, Node
 
 def _gated(node) -> bool:
     """Whether a layer kind takes a gate (``gated`` class attribute, default True)."""
@@ -180,9 +180,11 @@ class EventGraph:
             gate: GateNode = by_name[gate_of[lname]]
             if gate.size != layer.hidden_size:
                 _err(f"gate '{gate.name}': size {gate.size} != hidden size {layer.hidden_size} of layer '{lname}'")
-            if isinstance(gate, ThresholdGate) and gate.input_size != layer.input_size:
-                _err(f"gate '{gate.name}': field w_in: {gate.input_size} columns, layer '{lname}' has "
-                     f"{layer.input_size} inputs")
+            for syn in gate.synapses():  # a gate's input synapses read the layer's input
+                cols = syn.matrix.shape[1]
+                if syn.source == "input" and cols != layer.input_size:
+                    _err(f"gate '{gate.name}': field {syn.field}: {cols} columns, layer '{lname}' has "
+                         f"{layer.input_size} inputs")
             size = layer.hidden_size
         ro = by_name[chain[-1]]
         if ro.input_size != size:

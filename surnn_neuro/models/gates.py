@@ -1,13 +1,16 @@
 """Gates: the binary switch g_t ∈ {0,1}^H of each selective-update layer (docs/semantics.md §1).
 
-Two families:
+Two families, each a base class implementing the loop protocol of
+:func:`surnn_neuro.models.functional.su_loop` (``begin``, ``fire``, ``receive``) once:
 
-- **input-independent** gates (temporal, clockwork, phased, random, always) produce a whole (T, H)
-  mask at once with :meth:`Gate.schedule`; it is shared by every sample of the batch and can be
-  precomputed as a spike schedule;
-- **state-dependent** gates (coordinator, skip) decide step by step from h_{t-1} and x_t
-  (:meth:`Gate.decide`) and may keep a state of their own (:meth:`Gate.init_state`,
-  :meth:`Gate.after_update`).
+- **input-independent** gates (:class:`Gate`: temporal, clockwork, phased, random, always) produce a
+  whole (T, H) mask at once with :meth:`Gate.schedule`; it is shared by every sample of the batch
+  and can be precomputed as a spike schedule;
+- **state-dependent** gates (:class:`StateGate`: coordinator, skip) decide step by step from
+  h_{t-1} and x_t (:meth:`StateGate.decide`) and may keep a state of their own
+  (:meth:`StateGate.init_state`, :meth:`StateGate.after_update`).
+
+The gate meaning itself (drives, state updates) is in :mod:`surnn_neuro.models.functional.gates`.
 
 Every gate's forward value is exactly 0 or 1; what differs is its training gradient. ``kind`` names the
 event-graph node the gate becomes (oscillator, threshold, schedule, global, always).
@@ -20,11 +23,14 @@ import math
 import torch
 from torch import nn
 
+from surnn_neuro.models.functional.gates import (OscillatorParameters, SkipParameters, oscillation,
+                                                 oscillator_drive, skip_initial_state, skip_update,
+                                                 threshold_drive)
 from surnn_neuro.models.surrogates import MultiGaussian, heaviside, round_ste
 
 
 class Gate(nn.Module):
-    """Base class; see the module docstring for the two families."""
+    """Base class of every gate and of the input-independent family (module docstring)."""
 
     kind = "always"
     input_independent = True
@@ -38,15 +44,39 @@ class Gate(nn.Module):
     def set_epoch(self, epoch: int) -> None:
         """Per-epoch schedules (the coordinator's slope annealing); no-op by default."""
 
-    # input-independent family
     def schedule(self, T: int, device=None, dtype=torch.float32) -> torch.Tensor:
         """The (T, H) mask for steps t = 0..T-1."""
         raise NotImplementedError
 
-    # state-dependent family
     def input_projection(self, x: torch.Tensor):
         """Gate drive from the input for all steps at once, (T, B, H), or None."""
         return None
+
+    # -- the loop protocol (models.functional.loop.su_loop) ----------------------------------------
+    def begin(self, n_steps: int, batch: int, like: torch.Tensor):
+        """The whole schedule, its per-step rows (1, H) and, if it carries a gradient, the
+        zero-valued gradient carrier ``g − sg(g)`` of each step, computed once for all steps."""
+        mask = self.schedule(n_steps, device=like.device, dtype=like.dtype)  # (T, H), shared by the batch
+        rows = mask.unsqueeze(1).unbind(0)
+        gd = (mask - mask.detach()).unsqueeze(1).unbind(0) if mask.requires_grad else None
+        return mask, rows, gd
+
+    def fire(self, t: int, gx_t, state, su_state):
+        mask, rows, gd = state
+        return rows[t], (gd[t] if gd is not None else None), state
+
+    def receive(self, delta, g, su_state, state):
+        return state
+
+    def sequence(self, gates: list, state, n_steps: int, batch: int) -> torch.Tensor:
+        """The (T, B, H) gates of a run: the schedule itself (no per-step stacking)."""
+        return state[0].unsqueeze(1).expand(n_steps, batch, self.hidden_size)
+
+
+class StateGate(Gate):
+    """Base of the state-dependent family: a decision per step from ``h_{t−1}`` and ``x_t``."""
+
+    input_independent = False
 
     def init_state(self, batch: int, device, dtype):
         return None
@@ -57,6 +87,18 @@ class Gate(nn.Module):
 
     def after_update(self, h_new: torch.Tensor, g: torch.Tensor, state):
         return state
+
+    def begin(self, n_steps, batch, like):
+        return self.init_state(batch, like.device, like.dtype)
+
+    def fire(self, t, gx_t, state, su_state):
+        return self.decide(t, su_state.h, gx_t, state), None, state
+
+    def receive(self, delta, g, su_state, state):
+        return self.after_update(su_state.h, g, state)
+
+    def sequence(self, gates, state, n_steps, batch):
+        return torch.stack(gates).expand(n_steps, batch, self.hidden_size)
 
 
 class AlwaysGate(Gate):
@@ -100,7 +142,7 @@ class TemporalGate(Gate):
         self.phi = nn.Parameter(torch.empty(H, K).uniform_(0.0, 2 * math.pi))
         with torch.no_grad():
             t = torch.arange(int(period_max), dtype=torch.float32)
-            osc = self._oscillation(t)  # (T, H)
+            osc = oscillation(t, self.alpha, self.phi, self.omega)  # (T, H)
             # open on a fraction `duty` of the steps: b = −(1 − duty)-quantile of the oscillation
             b = -torch.quantile(osc, 1.0 - duty, dim=0) if duty < 1.0 else osc.abs().max(0).values + 1
         self.bias = nn.Parameter(b.clone())
@@ -108,14 +150,13 @@ class TemporalGate(Gate):
             for p in (self.alpha, self.phi, self.bias):
                 p.requires_grad_(False)
 
-    def _oscillation(self, t):
-        phase = t[:, None, None] * self.omega[None, None, :] + self.phi[None]  # (T, H, K)
-        return (self.alpha[None] * torch.sin(phase)).sum(-1)
+    @property
+    def p(self) -> OscillatorParameters:
+        return OscillatorParameters(self.bias, self.alpha, self.phi, self.omega)
 
     def drive(self, T, device=None, dtype=torch.float32):
         """a: (T, H), the membrane drive of the oscillator neurons."""
-        t = torch.arange(T, device=device if device is not None else self.bias.device, dtype=dtype)
-        return self.bias + self._oscillation(t)
+        return oscillator_drive(T, self.p, dtype=dtype, device=device)
 
     def schedule(self, T, device=None, dtype=torch.float32):
         # the drive is evaluated in float64 so that every backend (numpy reference, Lava) takes the
@@ -123,7 +164,7 @@ class TemporalGate(Gate):
         return heaviside(self.drive(T, device, torch.float64), self.surrogate).to(dtype)
 
 
-class CoordinatorGate(Gate):
+class CoordinatorGate(StateGate):
     """SA-RNN coordinator: p = hardσ_s(w_ii h_{t-1,i} + (W_x x_t)_i + b_i), g = round(p) (STE).
 
     hardσ_s(x) = clamp((s·x + 1)/2, 0, 1); the slope s = min(5, 1 + 0.04·epoch) is annealed per epoch
@@ -133,7 +174,6 @@ class CoordinatorGate(Gate):
     """
 
     kind = "threshold"
-    input_independent = False
 
     def __init__(self, input_size, hidden_size, anneal=True):
         super().__init__(hidden_size)
@@ -151,12 +191,12 @@ class CoordinatorGate(Gate):
         return torch.nn.functional.linear(x, self.weight_x, self.bias)
 
     def decide(self, t, h, gx_t, state):
-        logit = self.w_self * h + gx_t
+        logit = threshold_drive(self.w_self * h, gx_t)
         p = torch.clamp((self.slope * logit + 1.0) / 2.0, 0.0, 1.0)
         return round_ste(p)
 
 
-class SkipGate(Gate):
+class SkipGate(StateGate):
     """Skip RNN (Campos et al. 2018): one binary gate per sample for the whole state.
 
     u_t = round(ũ_t) (STE); after an update Δũ = σ(w·h_t + b), else Δũ is kept;
@@ -165,7 +205,6 @@ class SkipGate(Gate):
     """
 
     kind = "global"
-    input_independent = False
 
     def __init__(self, hidden_size):
         super().__init__(hidden_size)
@@ -173,18 +212,18 @@ class SkipGate(Gate):
         self.weight = nn.Parameter(torch.empty(hidden_size).uniform_(-bound, bound))
         self.bias = nn.Parameter(torch.tensor(1.0))
 
+    @property
+    def p(self) -> SkipParameters:
+        return SkipParameters(self.weight, self.bias, 1.0)
+
     def init_state(self, batch, device, dtype):
-        return (torch.ones(batch, 1, device=device, dtype=dtype),
-                torch.zeros(batch, 1, device=device, dtype=dtype))
+        return skip_initial_state(batch, self.p, torch.empty(0, device=device, dtype=dtype), events=False)
 
     def decide(self, t, h, gx_t, state):
-        return round_ste(state[0])
+        return round_ste(state.u_tilde)
 
     def after_update(self, h_new, g, state):
-        u_tilde, d_prev = state
-        d_new = torch.sigmoid(h_new @ self.weight[:, None] + self.bias)
-        d = g * d_new + (1 - g) * d_prev
-        return g * d + (1 - g) * (u_tilde + torch.minimum(d, 1 - u_tilde)), d
+        return skip_update(h_new @ self.weight[:, None], g, state, self.p)
 
 
 class ClockworkGate(Gate):

@@ -17,6 +17,7 @@ import inspect
 import torch
 from torch import nn
 
+from surnn_neuro.ir.cells import cell_spec
 from surnn_neuro.models.gates import (AlwaysGate, ClockworkGate, CoordinatorGate, PhasedGate,
                                       RandomGate, SkipGate, TemporalGate)
 from surnn_neuro.models.layer import SelectiveUpdateLayer
@@ -153,8 +154,7 @@ def build(name: str, input_size: int, hidden_size: int, output_size: int, **opti
     v = input_size
     for _ in range(n_layers):
         gate = gate_factory(v, hidden_size, **opts)
-        mask = gate.recurrent_mask(blocks=1 if cell == "rnn" else (3 if cell == "gru" else 4)) \
-            if isinstance(gate, ClockworkGate) else None
+        mask = gate.recurrent_mask(blocks=cell_spec(cell).n_blocks) if isinstance(gate, ClockworkGate) else None
         layers.append(SelectiveUpdateLayer(cell, v, hidden_size, gate, recurrent_mask=mask))
         v = hidden_size
     config = dict(name=name, input_size=input_size, hidden_size=hidden_size, output_size=output_size,

@@ -42,7 +42,7 @@ READOUT_CODES = {"last": 0, "mean": 1, "all": 2}
 
 @njit(cache=True, nogil=True)
 def _sigmoid(x, half):
-    """σ(x) = ½(1 + tanh(x/2)) in the order of ``_cells.sigmoid``: ``tanh(x·½)·½ + ½``."""
+    """σ(x) = ½(1 + tanh(x/2)) in the order of ``surnn_neuro.ir.cells.sigmoid``: ``tanh(x·½)·½ + ½``."""
     return np.tanh(x * half) * half + half
 
 

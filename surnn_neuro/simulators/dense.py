@@ -15,9 +15,9 @@ import numpy as np
 
 from surnn_neuro.ir.counting import count_trace_fields
 from surnn_neuro.ir.graph import EventGraph
-from surnn_neuro.ir.nodes import GlobalGate, ThresholdGate
 from surnn_neuro.ir.trace import Trace
-from surnn_neuro.simulators._cells import cell_fn, lif_step, sigmoid, spiking_readout
+from surnn_neuro.ir.cells import sigmoid, su_update
+from surnn_neuro.ir.spiking import lif_step, spiking_readout
 
 
 def run(graph: EventGraph, x: np.ndarray, dtype=np.float64) -> Trace:
@@ -65,43 +65,89 @@ def run_with_states(graph: EventGraph, x: np.ndarray, dtype=np.float64) -> tuple
     return trace, states
 
 
+class _TrainGate:
+    """Input-independent kinds: the node's ``(T, H)`` spike train, shared over the batch."""
+
+    def __init__(self, gate, n_b, n_t, dtype):
+        self.train = gate.spike_train(n_t)
+        self.n_b = n_b
+
+    def fire(self, t, h_prev, gate_drive):
+        return np.broadcast_to(self.train[t], (self.n_b, self.train.shape[1]))
+
+    def receive(self, g_t, h_new):
+        pass
+
+
+class _ThresholdGate:
+    """``g = [w_self ⊙ h_{t−1} + W_in x_t + bias > 0]``; ``W_in x_t + bias`` is part of the input drive."""
+
+    def __init__(self, gate, n_b, n_t, dtype):
+        self.w_self = gate.w_self.astype(dtype)
+
+    def fire(self, t, h_prev, gate_drive):
+        return (self.w_self * h_prev + gate_drive) > 0
+
+    def receive(self, g_t, h_new):
+        pass
+
+
+class _GlobalGate:
+    """Skip RNN: ``u = [ũ > ½]`` per sample; after an update ``Δũ = σ(w·h_t + b)``."""
+
+    def __init__(self, gate, n_b, n_t, dtype):
+        self.w = gate.weight.astype(dtype)
+        self.bias = np.asarray(gate.bias, dtype=dtype)
+        self.u_tilde = np.full(n_b, gate.init_prob, dtype=dtype)
+        self.du = np.full(n_b, sigmoid(self.bias), dtype=dtype)  # h_{-1} = 0
+        self.h = gate.size
+
+    def fire(self, t, h_prev, gate_drive):
+        self.u = self.u_tilde > 0.5
+        return np.broadcast_to(self.u[:, None], (self.u.shape[0], self.h))
+
+    def receive(self, g_t, h_new):
+        u = self.u
+        self.du = np.where(u, sigmoid(h_new @ self.w + self.bias), self.du)
+        self.u_tilde = np.where(u, self.du, self.u_tilde + np.minimum(self.du, 1.0 - self.u_tilde))
+
+
+#: gate kind -> its step in the dense simulator
+GATE_STEPS = {"oscillator": _TrainGate, "schedule": _TrainGate, "always": _TrainGate,
+              "threshold": _ThresholdGate, "global": _GlobalGate}
+
+
 def _run_layer(layer, gate, inp: np.ndarray, dtype):
     """One selective-update layer over all steps: ``inp (B, T, V)`` -> gate spikes, states ``(B, T, H)``.
 
     Layers are feed-forward, so a layer can run over the whole sequence before the next one starts.
-    The input drive ``W_ih x_t + b_ih`` (with a threshold gate's ``W_in x_t + bias`` as H more rows)
-    is one matrix product for all steps; per step there is one product ``W_hh h_{t−1}`` for the batch
-    (a BLAS matvec at batch 1), the candidate of every neuron and the selection by the gate.
+    The input drive ``W_ih x_t + b_ih`` (with the gate's input synapses, e.g. a threshold gate's
+    ``W_in x_t + bias``, as more rows) is one matrix product for all steps; per step there is one
+    product ``W_hh h_{t−1}`` for the batch (a BLAS matvec at batch 1), then the update rule
+    (:func:`surnn_neuro.ir.cells.su_update`) on the open neurons.
     """
     n_b, n_t, _ = inp.shape
     g, h = layer.gates_per_cell, layer.hidden_size
     gh_rows = g * h
-    cell, lstm = cell_fn(layer.cell), layer.cell == "lstm"
-    threshold, global_gate = isinstance(gate, ThresholdGate), isinstance(gate, GlobalGate)
+    cell, lstm = layer.spec.fn, layer.spec.has_cell_state
+    try:
+        step = GATE_STEPS[type(gate).kind](gate, n_b, n_t, dtype)
+    except KeyError:
+        raise ValueError(f"dense simulator: no rule for gate kind {type(gate).kind!r}; "
+                         f"known: {', '.join(GATE_STEPS)}") from None
     w_in, b_in = layer.w_ih, layer.b_ih
-    if threshold:
-        w_in, b_in = np.concatenate([w_in, gate.w_in]), np.concatenate([b_in, gate.bias])
+    gate_in = [s.matrix for s in gate.synapses() if s.source == "input"]
+    if gate_in:
+        w_in, b_in = np.concatenate([w_in, *gate_in]), np.concatenate([b_in, gate.bias])
     drive = inp @ w_in.astype(dtype, copy=False).T  # (B, T, G·H [+ H]): the input drive of every step
     drive += b_in.astype(dtype)
     w_hh = layer.w_hh.astype(dtype, copy=False)  # (G·H, H), C order
     b_hh = layer.b_hh.astype(dtype)
-    if type(gate).input_independent:
-        train = gate.spike_train(n_t)
-    elif threshold:
-        w_self = gate.w_self.astype(dtype)
-    elif global_gate:
-        w_glob = gate.weight.astype(dtype)
-        g_bias = np.asarray(gate.bias, dtype=dtype)
-        u_tilde = np.full(n_b, gate.init_prob, dtype=dtype)
-        du = np.full(n_b, sigmoid(g_bias), dtype=dtype)  # h_{-1} = 0
-    else:
-        raise ValueError(f"dense simulator: no rule for gate kind {type(gate).kind!r}; "
-                         "known: oscillator, schedule, always, threshold, global")
 
     spikes = np.zeros((n_b, n_t, h), dtype=bool)
     states = np.zeros((n_b, n_t, h), dtype=dtype)
     h_prev = np.zeros((n_b, h), dtype=dtype)
-    c_prev = np.zeros((n_b, h), dtype=dtype)
+    c_prev = np.zeros((n_b, h), dtype=dtype) if lstm else None
     gshape = (n_b, g, h)
     for t in range(n_t):
         d_t = drive[:, t]
@@ -112,20 +158,10 @@ def _run_layer(layer, gate, inp: np.ndarray, dtype):
             rec = h_prev @ w_hh.T
         rec += b_hh
         gh = rec.reshape(gshape).transpose(1, 0, 2)
-        if threshold:
-            g_t = (w_self * h_prev + d_t[:, gh_rows:]) > 0
-        elif global_gate:
-            u = u_tilde > 0.5
-            g_t = np.broadcast_to(u[:, None], (n_b, h))
-        else:
-            g_t = np.broadcast_to(train[t], (n_b, h))
-        f, cf = cell(gi, gh, h_prev, c_prev)
-        h_new = np.where(g_t, f, h_prev)
-        if lstm:
-            c_prev = np.where(g_t, cf, c_prev)
-        if global_gate:
-            du = np.where(u, sigmoid(h_new @ w_glob + g_bias), du)
-            u_tilde = np.where(u, du, u_tilde + np.minimum(du, 1.0 - u_tilde))
+        g_t = step.fire(t, h_prev, d_t[:, gh_rows:])
+        h_new = h_prev.copy()
+        su_update(cell, gi[:, g_t], gh[:, g_t], h_new, c_prev, g_t)
+        step.receive(g_t, h_new)
         spikes[:, t] = g_t
         states[:, t] = h_new
         h_prev = h_new

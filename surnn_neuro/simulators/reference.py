@@ -14,9 +14,11 @@ events of the previous layer (same step) accumulate into it. A layer's own delta
 act from step t + 1. The candidate is computed only for the neurons whose gate fired, from rows
 ``i, H + i, …, (G−1)·H + i`` of the accumulators; closed neurons are never written (bit-exact copy).
 
-Gates: oscillator, schedule and always trains are input-independent and precomputed once per call
+Gates (one step per kind, :data:`GATE_STEPS`; what a gate adds to the counts is read from the IR
+node): oscillator, schedule and always trains are input-independent and precomputed once per call
 (``(T, H)``, shared over the batch); threshold fires where ``S_self + S_in[GH:] > 0`` (strict);
-global keeps ``ũ``, ``Δũ`` per sample and fires all H neurons when ``ũ > 0.5``.
+global keeps ``ũ``, ``Δũ`` per sample and fires all H neurons when ``ũ > 0.5``. The update of the
+fired neurons is the one numpy rule, :func:`surnn_neuro.ir.cells.su_update`.
 
 It counts events and operations inline, by its own means (fan-outs of its own transposed matrices),
 independently of :mod:`surnn_neuro.ir.counting`; a test checks the two agree.
@@ -45,33 +47,30 @@ equal up to the rounding of the sums):
 
 Spiking graphs (LIF / CubaLIF layers, docs/semantics.md §5) run in :func:`_run_spiking` (numpy, both
 engines): per step each layer sums the weight columns of the spikes it receives and does one LIF step,
-in the arithmetic and order of Lava's floating-point Dense and LIF (``surnn_neuro.simulators._cells.lif_step``).
+in the arithmetic and order of Lava's floating-point Dense and LIF (``surnn_neuro.ir.spiking.lif_step``).
 """
 
 from __future__ import annotations
 
 import os
-import weakref
 
 import numpy as np
 
+from surnn_neuro.ir.cells import sigmoid, su_update
+from surnn_neuro.ir.counting import fill_dense_macs
 from surnn_neuro.ir.graph import EventGraph
-from surnn_neuro.ir.nodes import GlobalGate, ThresholdGate
 from surnn_neuro.ir.trace import COUNT_FIELDS, Trace
-from surnn_neuro.simulators._cells import cell_fn, lif_step, sigmoid, spike_sum, spiking_readout
-
-#: When more than this fraction of a matrix' columns carries events, one dense product over the
-#: scattered event vector is cheaper than gathering the columns (same sum up to rounding; zeros add 0).
-DENSE_CROSSOVER = 0.4
-#: Rows of the transposed matrix gathered at once (128 × 3072 float64 = 3 MB).
-GATHER_CHUNK = 128
-
-_EMPTY_IDX = np.zeros(0, dtype=np.intp)
+from surnn_neuro.simulators._reference_spiking import run_spiking
+from surnn_neuro.simulators._sigma import (DENSE_CROSSOVER, EMPTY_IDX, GATHER_CHUNK, Sigma,  # noqa: F401
+                                           split_by_step)
 
 #: Environment variable: a value other than "", "0" makes the reference use the numpy engine.
 ENV_NO_NUMBA = "SURNN_NEURO_NO_NUMBA"
 #: None: not tried yet; a module: the numba kernels; a str: why they are unavailable.
 _KERNELS = None
+#: The sigma class (module attribute so that a test can instrument ``_Sigma.product``).
+_Sigma = Sigma
+_SIGMA_PRODUCT = Sigma.product
 
 
 def _kernel_module():
@@ -97,75 +96,92 @@ def engine() -> str:
     return "numba" if _kernel_module() is not None else "numpy"
 
 
-def _split_by_step(mask: np.ndarray):
-    """``mask: (T, N)`` -> ``(steps, idx, bounds)``: the events of step t are ``idx[bounds[t]:bounds[t+1]]``
-    (``steps`` is the step of each event)."""
-    tt, ii = np.nonzero(mask)
-    bounds = np.searchsorted(tt, np.arange(mask.shape[0] + 1))
-    return tt, ii.astype(np.intp), bounds
+# ------------------------------------------------------------------------------------------------
+# gate steps of the numpy engine, one per gate kind: reset (t = −1), fire (the neurons that update
+# at t), receive (the layer's own delta events); kernel_args: the same gate for the numba kernel
+# ------------------------------------------------------------------------------------------------
 
 
-#: EventGraph -> {(matrix key, dtype): (W.T contiguous, read-only; fan-out of each column)}.
-#: Graphs are immutable (frozen, read-only arrays), so the transposes are made once per graph and
-#: dtype and live as long as the graph: repeated ``run`` calls (batches of a test set) skip the copy.
-_TRANSPOSED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+class _TrainStep:
+    """Input-independent kinds (oscillator, schedule, always): the node's spike train, as CSR by step."""
+
+    def __init__(self, gate, layer, n_steps: int, dtype):
+        _, self.idx, bounds = split_by_step(gate.spike_train(n_steps))
+        self.bounds = bounds.tolist()
+
+    def reset(self, ly):
+        pass
+
+    def fire(self, ly, t: int):
+        return self.idx[self.bounds[t]: self.bounds[t + 1]]
+
+    def receive(self, ly, idx, delta):
+        pass
+
+    def kernel_args(self, K, H, dtype):
+        return dict(gate=K.GATE_TRAIN, train_bounds=np.asarray(self.bounds, dtype=np.int64),
+                    train_idx=self.idx.astype(np.int64, copy=False))
 
 
-def _transposed(graph: EventGraph, key: str, make_w, dtype):
-    cache = _TRANSPOSED.setdefault(graph, {})
-    k = (key, np.dtype(dtype).str)
-    if k not in cache:
-        w_t = np.ascontiguousarray(make_w().T, dtype=dtype)  # column j of W is row j of w_t
-        w_t.flags.writeable = False
-        cache[k] = (w_t, np.count_nonzero(w_t, axis=1).astype(np.int64))
-    return cache[k]
+class _ThresholdStep:
+    """SA-RNN coordinator: fires where ``S_self + S_in[GH:] > 0``; ``S_self += w_self ⊙ Δ``."""
+
+    def __init__(self, gate, layer, n_steps: int, dtype):
+        self.w_self = gate.w_self.astype(dtype)
+
+    def reset(self, ly):
+        self.s_gate = ly.s_in[ly.GH:]  # the gate's rows of the layer's input sigma (a view)
+        self.s_self = np.zeros(ly.H, dtype=ly.dtype)
+
+    def fire(self, ly, t):
+        return np.flatnonzero((self.s_self + self.s_gate) > 0)
+
+    def receive(self, ly, idx, delta):
+        self.s_self[idx] += self.w_self[idx] * delta
+
+    def kernel_args(self, K, H, dtype):
+        return dict(gate=K.GATE_THRESHOLD, w_self=self.w_self)
 
 
-class _Sigma:
-    """``S += W[:, idx] @ v`` on a transposed weight matrix ``w_t = W.T`` with a reusable buffer.
+class _GlobalStep:
+    """Skip RNN: all H neurons fire while ``ũ > 0.5``; after an update ``Δũ = σ(w·h + b)``."""
 
-    Columns are gathered in chunks of ``GATHER_CHUNK`` rows of ``w_t`` into a small buffer that stays
-    in cache; ``np.take(..., mode="clip")`` because ``mode="raise"`` buffers ``out`` (about 3×
-    slower). Above ``DENSE_CROSSOVER`` of the columns one product with the scattered event vector is
-    faster than gathering (same sum; zero entries add exact zeros).
-    """
+    def __init__(self, gate, layer, n_steps: int, dtype):
+        self.w = gate.weight.astype(dtype)
+        self.bias = np.asarray(gate.bias, dtype=dtype)
+        self.init_prob = float(gate.init_prob)
 
-    def __init__(self, graph: EventGraph, key: str, make_w, dtype):
-        self.w_t, self.fanout = _transposed(graph, key, make_w, dtype)  # w_t: (n_cols, n_rows)
-        self.n_cols = self.w_t.shape[0]
-        self.crossover = max(1, int(DENSE_CROSSOVER * self.n_cols))
-        self.buf = np.empty((min(GATHER_CHUNK, self.n_cols), self.w_t.shape[1]), dtype=dtype)
-        self.scatter = np.zeros(self.n_cols, dtype=dtype)
+    def reset(self, ly):
+        self.s = np.zeros((), dtype=ly.dtype)
+        self.du = sigmoid(self.s + self.bias)  # Δũ before any update: σ(w·h_{-1} + b)
+        self.u_tilde = self.init_prob
 
-    def product(self, idx: np.ndarray, v: np.ndarray) -> np.ndarray:
-        """``W[:, idx] @ v`` (a new array)."""
-        n = idx.shape[0]
-        if n > self.crossover:
-            self.scatter[idx] = v
-            out = self.scatter @ self.w_t
-            self.scatter[idx] = 0.0
-            return out
-        if n <= GATHER_CHUNK:
-            return v @ self.w_t.take(idx, axis=0, out=self.buf[:n], mode="clip")
-        out = v[:GATHER_CHUNK] @ self.w_t.take(idx[:GATHER_CHUNK], axis=0, out=self.buf, mode="clip")
-        for a in range(GATHER_CHUNK, n, GATHER_CHUNK):
-            b = min(n, a + GATHER_CHUNK)
-            out += v[a:b] @ self.w_t.take(idx[a:b], axis=0, out=self.buf[: b - a], mode="clip")
-        return out
+    def fire(self, ly, t):
+        if self.u_tilde > 0.5:
+            return ly.all_idx
+        self.u_tilde += min(float(self.du), 1.0 - self.u_tilde)
+        return EMPTY_IDX
 
-    def add(self, s: np.ndarray, idx: np.ndarray, v: np.ndarray) -> None:
-        """``S += W[:, idx] @ v`` in place."""
-        s += self.product(idx, v)
+    def receive(self, ly, idx, delta):
+        self.s += delta @ self.w[idx]
+        self.du = sigmoid(self.s + self.bias)
+        self.u_tilde = float(self.du)
 
-    def set(self, s: np.ndarray, base: np.ndarray, idx: np.ndarray, v: np.ndarray) -> None:
-        """``S = base + W[:, idx] @ v`` in place (input sigma rebuilt from this step's events)."""
-        if idx.shape[0] == 0:
-            s[...] = base
-        else:
-            np.add(base, self.product(idx, v), out=s)
+    def kernel_args(self, K, H, dtype):
+        return dict(gate=K.GATE_GLOBAL, w_glob=self.w, g_bias=dtype(self.bias), init_prob=self.init_prob)
 
 
-_SIGMA_PRODUCT = _Sigma.product
+#: gate kind -> its step on the numpy engine (input-independent kinds share :class:`_TrainStep`).
+GATE_STEPS = {"oscillator": _TrainStep, "schedule": _TrainStep, "always": _TrainStep,
+              "threshold": _ThresholdStep, "global": _GlobalStep}
+
+
+def _gate_step(gate):
+    try:
+        return GATE_STEPS[type(gate).kind]
+    except KeyError:
+        raise ValueError(f"reference simulator: no rule for gate kind {type(gate).kind!r}; "
+                         f"known: {', '.join(GATE_STEPS)}") from None
 
 
 class _Layer:
@@ -173,47 +189,30 @@ class _Layer:
 
     def __init__(self, graph: EventGraph, layer, first: bool, n_steps: int, dtype):
         self.name = layer.name
-        self.gate = gate = graph.gate_of(layer.name)
+        gate = graph.gate_of(layer.name)
         self.G, self.H, self.V = layer.gates_per_cell, layer.hidden_size, layer.input_size
         self.GH = self.G * self.H
-        self.cell = cell_fn(layer.cell)
+        self.cell = layer.spec.fn
         self.cell_kind = layer.cell
-        self.lstm = layer.cell == "lstm"
+        self.lstm = layer.spec.has_cell_state
         self.dtype = dtype
         self.rebuild_input = first and graph.input.encoding in ("dense", "spikes")
 
-        self.threshold = isinstance(gate, ThresholdGate)
-        self.global_gate = isinstance(gate, GlobalGate)
-        if self.threshold:  # the gate neurons listen to the layer's input: one more block of rows
-            self.in_sigma = _Sigma(graph, f"{layer.name}/in", lambda: np.concatenate([layer.w_ih, gate.w_in]), dtype)
+        # a gate's input synapses listen to the layer's input: more rows of the same input sigma
+        gate_in = [s.matrix for s in gate.synapses() if s.source == "input"]
+        if gate_in:
+            self.in_sigma = _Sigma(graph, f"{layer.name}/in", lambda: np.concatenate([layer.w_ih, *gate_in]), dtype)
             self.in_bias = np.concatenate([layer.b_ih, gate.bias]).astype(dtype)
-            self.w_self = gate.w_self.astype(dtype)
         else:
             self.in_sigma = _Sigma(graph, f"{layer.name}/in", lambda: layer.w_ih, dtype)
             self.in_bias = layer.b_ih.astype(dtype)
         self.rec_sigma = _Sigma(graph, f"{layer.name}/rec", lambda: layer.w_hh, dtype)
         self.b_hh = layer.b_hh.astype(dtype)
 
-        # fan-out of one own delta event: W_hh column + threshold self weight + global gate weight
+        # fan-out of one input event and of one own delta event (W_hh column + the gate's synapses)
         self.fan_in = self.in_sigma.fanout
-        self.fan_rec = self.rec_sigma.fanout.copy()
-        dense_gate = 0
-        if self.threshold:
-            self.fan_rec += (gate.w_self != 0).astype(np.int64)
-            dense_gate = self.H * self.V + self.H
-        if self.global_gate:
-            self.w_glob = gate.weight.astype(dtype)
-            self.g_bias = np.asarray(gate.bias, dtype=dtype)
-            self.fan_rec += (gate.weight != 0).astype(np.int64)
-            dense_gate = self.H
-        self.dense_macs = self.G * self.H * (self.V + self.H) + dense_gate
-
-        if type(gate).input_independent:
-            _, self.train_idx, bounds = _split_by_step(gate.spike_train(n_steps))
-            self.train_bounds = bounds.tolist()
-        elif not (self.threshold or self.global_gate):
-            raise ValueError(f"reference simulator: no rule for gate kind {type(gate).kind!r}; "
-                             "known: oscillator, schedule, always, threshold, global")
+        self.fan_rec = self.rec_sigma.fanout + gate.fanout_rec()
+        self.gate_step = _gate_step(gate)(gate, layer, n_steps, dtype)
         self.all_idx = np.arange(self.H, dtype=np.intp)
 
     def reset(self):
@@ -226,13 +225,7 @@ class _Layer:
         # (G, H) views: row k of block g is s[g·H + k]
         self.s_in_blocks = self.s_in[: self.GH].reshape(self.G, self.H)
         self.s_h_blocks = self.s_h.reshape(self.G, self.H)
-        if self.threshold:
-            self.s_gate = self.s_in[self.GH:]
-            self.s_self = np.zeros(self.H, dtype=d)
-        if self.global_gate:
-            self.s_glob = np.zeros((), dtype=d)
-            self.du = sigmoid(self.s_glob + self.g_bias)  # Δũ before any update: σ(w·h_{-1} + b)
-            self.u_tilde = float(self.gate.init_prob)
+        self.gate_step.reset(self)
 
     def step(self, t: int, in_idx: np.ndarray, in_val: np.ndarray):
         """Apply this step's input events, fire the gate, update; return own delta events (idx, Δ)."""
@@ -240,38 +233,13 @@ class _Layer:
             self.in_sigma.set(self.s_in, self.in_bias, in_idx, in_val)
         elif in_idx.shape[0]:
             self.in_sigma.add(self.s_in, in_idx, in_val)
-
-        if self.threshold:
-            idx = np.flatnonzero((self.s_self + self.s_gate) > 0)
-        elif self.global_gate:
-            if self.u_tilde > 0.5:
-                idx = self.all_idx
-            else:
-                self.u_tilde += min(float(self.du), 1.0 - self.u_tilde)
-                return _EMPTY_IDX, None
-        else:
-            idx = self.train_idx[self.train_bounds[t]: self.train_bounds[t + 1]]
+        idx = self.gate_step.fire(self, t)
         if idx.shape[0] == 0:
-            return _EMPTY_IDX, None
-
-        h_old = self.h[idx]
-        gi = self.s_in_blocks[:, idx]
-        gh = self.s_h_blocks[:, idx]
-        if self.lstm:
-            f, c_new = self.cell(gi, gh, h_old, self.c[idx])
-            self.c[idx] = c_new
-        else:
-            f, _ = self.cell(gi, gh, h_old, None)
-        self.h[idx] = f
-        delta = f - h_old
-
+            return EMPTY_IDX, None
+        delta = su_update(self.cell, self.s_in_blocks[:, idx], self.s_h_blocks[:, idx], self.h,
+                          self.c if self.lstm else None, idx)
         self.rec_sigma.add(self.s_h, idx, delta)  # acts from step t + 1
-        if self.threshold:
-            self.s_self[idx] += self.w_self[idx] * delta
-        if self.global_gate:
-            self.s_glob += delta @ self.w_glob[idx]
-            self.du = sigmoid(self.s_glob + self.g_bias)
-            self.u_tilde = float(self.du)
+        self.gate_step.receive(self, idx, delta)
         return idx, delta
 
 
@@ -291,7 +259,7 @@ def run_with_states(graph: EventGraph, x: np.ndarray, dtype=np.float64, record_s
     reset of step t, and ``gate_spikes`` holds each layer's output spikes.
     """
     if graph.spiking:
-        return _run_spiking(graph, x, dtype, record_states)
+        return run_spiking(graph, x, dtype, record_states)
     x = graph.check_input(x)
     n_b, n_t, _ = x.shape
     dtype = np.dtype(dtype).type
@@ -318,7 +286,7 @@ def run_with_states(graph: EventGraph, x: np.ndarray, dtype=np.float64, record_s
         ev = _input_events(x[b].astype(dtype), graph.input.encoding, layers[0].fan_in, counts)
         sample(kernels, work, b, ev, layers, ro, ro_sigma, b_o, counts, states, outputs)
 
-    _fill_dense_macs(counts, layers, ro, n_b)
+    fill_dense_macs(counts["dense_macs"], graph, n_b)
 
     trace = Trace(
         backend="reference",
@@ -339,7 +307,7 @@ def _input_events(xb: np.ndarray, encoding: str, first_fan: np.ndarray, counts: 
     node, synaptic and AC ops they trigger in layer 1 (a vectorised pass per sample)."""
     if encoding == "delta":
         xb = np.diff(xb, axis=0, prepend=0.0)  # d_t = x_t − x_{t−1}, x_{−1} = 0
-    ev_t, ev_idx, ev_bounds = _split_by_step(xb != 0)
+    ev_t, ev_idx, ev_bounds = split_by_step(xb != 0)
     ev_val = xb[ev_t, ev_idx]
     ev_fan = first_fan[ev_idx]
     ev_ac = (ev_val == 1) | (ev_val == -1) | (ev_val == 0)
@@ -394,35 +362,26 @@ class _KernelWork:
     """Buffers and kernel arguments of the numba engine, made once per call, reused per sample."""
 
     def __init__(self, layers, ro_sigma, n_t: int, dtype):
-        from surnn_neuro.simulators._kernels import CELL_CODES, GATE_GLOBAL, GATE_THRESHOLD, GATE_TRAIN
+        from surnn_neuro.simulators import _kernels as K
 
         self.layer_args = []
         for k, ly in enumerate(layers):
             H = ly.H
-            if ly.threshold:
-                gate, w_self = GATE_THRESHOLD, ly.w_self
-            else:
-                gate, w_self = (GATE_GLOBAL if ly.global_gate else GATE_TRAIN), np.zeros(H, dtype=dtype)
-            if ly.global_gate:
-                w_glob, g_bias, init_prob = ly.w_glob, dtype(ly.g_bias), float(ly.gate.init_prob)
-            else:
-                w_glob, g_bias, init_prob = np.zeros(H, dtype=dtype), dtype(0.0), 1.0
-            if hasattr(ly, "train_idx"):
-                train_bounds = np.asarray(ly.train_bounds, dtype=np.int64)
-                train_idx = ly.train_idx.astype(np.int64, copy=False)
-            else:
-                train_bounds, train_idx = np.zeros(n_t + 1, dtype=np.int64), np.zeros(0, dtype=np.int64)
-            ly.kw = dict(
+            kw = dict(w_self=np.zeros(H, dtype=dtype), w_glob=np.zeros(H, dtype=dtype), g_bias=dtype(0.0),
+                      init_prob=1.0, train_bounds=np.zeros(n_t + 1, dtype=np.int64),
+                      train_idx=np.zeros(0, dtype=np.int64))
+            kw.update(ly.gate_step.kernel_args(K, H, dtype))
+            kw.update(
                 rebuild=ly.rebuild_input, w_in_t=ly.in_sigma.w_t, in_bias=ly.in_bias, fan_in=ly.fan_in,
                 count_in=k > 0, w_hh_t=ly.rec_sigma.w_t, b_hh=ly.b_hh, fan_rec=ly.fan_rec,
-                cell=CELL_CODES[ly.cell_kind], gate=gate, train_bounds=train_bounds,
-                train_idx=train_idx, w_self=w_self, w_glob=w_glob, g_bias=g_bias, init_prob=init_prob,
+                cell=K.CELL_CODES[ly.cell_kind],
                 h=np.zeros(H, dtype=dtype), c=np.zeros(H, dtype=dtype),
                 s_in=np.zeros(ly.in_bias.shape[0], dtype=dtype), s_h=np.zeros(ly.GH, dtype=dtype),
                 s_self=np.zeros(H, dtype=dtype), fired=np.zeros(H, dtype=np.int64),
                 out_bounds=np.zeros(n_t + 1, dtype=np.int64), out_idx=np.zeros(n_t * H, dtype=np.int64),
                 out_val=np.zeros(n_t * H, dtype=dtype),
             )
+            ly.kw = kw
         self.no_states = {ly.name: np.zeros((1, ly.H), dtype=dtype) for ly in layers}
         o = ro_sigma.w_t.shape[1]
         self.s_o = np.zeros(o, dtype=dtype)
@@ -462,124 +421,3 @@ def _sample_kernels(K, work, b, ev, layers, ro, ro_sigma, b_o, counts, states, o
 # ------------------------------------------------------------------------------------------------
 
 
-class _SpikingLayer:
-    """Constants of one spiking layer, cast to ``dtype``, and its fan-outs (of the NIR weights)."""
-
-    def __init__(self, layer, first: bool, dtype):
-        k = layer.constants()
-        self.name, self.H = layer.name, layer.hidden_size
-        self.w = k.w_eff.astype(dtype)
-        self.c = k.c.astype(dtype)
-        self.has_bias = bool(np.any(k.c != 0))
-        # Layer 1 takes its bias as one more, always-on input column (Lava: one more source channel
-        # into the same Dense), so that a_t is a sum of two terms at most (see _run_spiking).
-        self.w_ff = np.ascontiguousarray(np.concatenate([self.w, self.c[:, None]], axis=1)) if (
-            first and self.has_bias) else self.w
-        self.recurrent = layer.recurrent
-        self.w_rec = k.w_rec_eff.astype(dtype)
-        self.decay_u = (1.0 - k.du).astype(dtype)
-        self.decay_v = (1.0 - k.dv).astype(dtype)
-        self.beta = k.beta.astype(dtype)
-        self.theta = k.theta.astype(dtype)
-        self.v0 = k.v0.astype(dtype)
-        self.v_reset = layer.v_reset.astype(dtype)
-        self.fan_in = np.count_nonzero(layer.weight, axis=0).astype(np.int64)
-        self.fan_rec = np.count_nonzero(layer.w_rec, axis=0).astype(np.int64)
-        self.dense_macs = self.H * layer.input_size + (self.H * self.H if self.recurrent else 0)
-
-
-def _run_spiking(graph: EventGraph, x: np.ndarray, dtype, record_states: bool):
-    """Event-driven run of a spiking graph: per step, each layer sums the weight columns of the
-    spikes it receives (the previous layer's of step t, its own of step t − 1), then one LIF step.
-
-    ``a_t`` is formed like Lava's ``a_in`` port (zeros + the Dense outputs): layer 1:
-    ``[W | c]·[x_t; 1]`` (``c`` = the bias drive, one always-on column; binary x: a column sum) ``+
-    W_rec z_{t−1}``; layer l > 1: ``W z^{l−1}_t + W_rec z_{t−1} + c``, left to right. With at most
-    two terms the sum is the same in any order, so Lava's result is bit-identical; with three
-    (layer l > 1, recurrent, with a bias) only up to the rounding of one addition.
-    Input samples with values other than 0/1 use the dense product ``[W | c] @ [x_t; 1]``.
-    """
-    x = graph.check_input(x)
-    n_b, n_t, _ = x.shape
-    dtype = np.dtype(dtype).type
-    layers = [_SpikingLayer(ly, k == 0, dtype) for k, ly in enumerate(graph.layers)]
-    ro = graph.readout
-    n_rows = len(graph.node_names)
-    counts = {name: np.zeros((n_rows, n_t), dtype=np.int64) for name in COUNT_FIELDS}
-    events, syn, ac, upd = counts["events"], counts["synaptic_ops"], counts["ac_ops"], counts["neuron_updates"]
-    spikes = {ly.name: np.zeros((n_b, n_t, ly.H), dtype=bool) for ly in layers}
-    states = {ly.name: np.zeros((n_b, n_t, ly.H), dtype=dtype) for ly in layers} if record_states else None
-    ro_fan = np.count_nonzero(ro.weight, axis=0).astype(np.int64)
-    first = layers[0]
-
-    for b in range(n_b):
-        xb = x[b].astype(dtype)
-        # counted input events follow the encoding (docs/semantics.md §3); the drive is W x_t
-        ev = np.diff(xb, axis=0, prepend=0.0) if graph.input.encoding == "delta" else xb
-        binary = bool(np.all((xb == 0) | (xb == 1)))
-        if not binary and first.has_bias:
-            x_aug = np.concatenate([xb, np.ones((n_t, 1), dtype=dtype)], axis=1)
-        us = [np.zeros(ly.H, dtype=dtype) for ly in layers]
-        vs = [ly.v0.copy() for ly in layers]
-        z_prev = [_EMPTY_IDX for _ in layers]
-        bias_col = np.array([first.w.shape[1]], dtype=np.intp)
-        for t in range(n_t):
-            ev_idx = np.flatnonzero(ev[t])
-            ev_val = ev[t, ev_idx]
-            events[0, t] += ev_idx.shape[0]
-            syn[1, t] += first.fan_in[ev_idx].sum()
-            ac[1, t] += first.fan_in[ev_idx[(ev_val == 1) | (ev_val == -1)]].sum()
-            idx = np.flatnonzero(xb[t])
-            for row, ly in enumerate(layers, start=1):
-                if row == 1:
-                    if binary:
-                        a = spike_sum(ly.w_ff, np.concatenate([idx, bias_col]) if ly.has_bias else idx)
-                    else:
-                        a = ly.w_ff.dot(x_aug[t] if ly.has_bias else xb[t])
-                else:
-                    a = spike_sum(ly.w, idx)
-                if ly.recurrent:
-                    a = a + spike_sum(ly.w_rec, z_prev[row - 1])
-                if row > 1 and ly.has_bias:
-                    a = a + ly.c
-                z = lif_step(us[row - 1], vs[row - 1], a, ly.decay_u, ly.decay_v, ly.beta, ly.theta)
-                idx = np.flatnonzero(z)
-                z_prev[row - 1] = idx
-                n = idx.shape[0]
-                spikes[ly.name][b, t] = z
-                events[row, t] += n
-                upd[row, t] += ly.H
-                own = ly.fan_rec[idx].sum()
-                syn[row, t] += own
-                ac[row, t] += own
-                nxt = layers[row].fan_in if row < len(layers) else ro_fan
-                sent = nxt[idx].sum()
-                syn[row + 1, t] += sent
-                ac[row + 1, t] += sent
-                if states is not None:
-                    states[ly.name][b, t] = vs[row - 1] + ly.v_reset
-
-    _fill_dense_macs(counts, layers, ro, n_b)
-    trace = Trace(
-        backend="reference",
-        node_names=graph.node_names,
-        layer_names=graph.layer_names,
-        outputs=spiking_readout(ro, spikes[layers[-1].name]),
-        gate_spikes=spikes,
-        n_samples=n_b,
-        metadata={"dtype": np.dtype(dtype).name},
-        **counts,
-    )
-    return trace, states
-
-
-def _fill_dense_macs(counts, layers, ro, n_b):
-    """Dense-equivalent MACs: every layer row every step; the readout every step, or only at the
-    last step for a ``last`` readout."""
-    for row, ly in enumerate(layers, start=1):
-        counts["dense_macs"][row] = n_b * ly.dense_macs
-    ro_macs = n_b * ro.output_size * ro.input_size
-    if ro.mode == "last":
-        counts["dense_macs"][-1, -1] = ro_macs
-    else:
-        counts["dense_macs"][-1] = ro_macs

@@ -275,8 +275,6 @@ def plan_fixed_point(graph, input_range: float) -> FixedPointPlan:
     ``Σ_j |W_in,ij|·m + |bias_i| + |w_self,i|``, skip gate ``Σ|w| + |b|``, readout ``Σ_j |W_o,ij| + |b_o,i|``
     (``m`` = input_range for the first layer, 1 after it); ``F_S = sigma_frac_bits(max over rows)``.
     """
-    from surnn_neuro.ir.nodes import GlobalGate, ThresholdGate
-
     input_range = float(input_range)
     f_x = input_frac_bits(input_range)
     sig, wts = {}, {}
@@ -288,17 +286,12 @@ def plan_fixed_point(graph, input_range: float) -> FixedPointPlan:
         for role, w, p in (("ih", layer.w_ih, pay), ("hh", layer.w_hh, F_H)):
             mant, e = quantize_weights(w)
             wts[(layer.name, role)] = WeightFormat(mant, e, p, f_s)
-        if isinstance(gate, ThresholdGate):
-            bound = (_row_l1(gate.w_in, m) + np.abs(gate.bias) + np.abs(gate.w_self)).max()
-            f_g = sig[gate.name] = sigma_frac_bits(bound)
-            mant, e = quantize_weights(gate.w_in)
-            wts[(gate.name, "in")] = WeightFormat(mant, e, pay, f_g)
-            mant, e = quantize_weights(np.diag(gate.w_self))
-            wts[(gate.name, "self")] = WeightFormat(mant, e, F_H, f_g)
-        elif isinstance(gate, GlobalGate):
-            f_g = sig[gate.name] = sigma_frac_bits(np.abs(gate.weight).sum() + abs(gate.bias))
-            mant, e = quantize_weights(gate.weight[None, :])
-            wts[(gate.name, "w")] = WeightFormat(mant, e, F_H, f_g)
+        syns = gate.synapses()  # the gate's own synapses share one sigma format
+        if syns:
+            f_g = sig[gate.name] = sigma_frac_bits(gate.sigma_bound(m))
+            for syn in syns:
+                mant, e = quantize_weights(syn.matrix)
+                wts[(gate.name, syn.role)] = WeightFormat(mant, e, pay if syn.source == "input" else F_H, f_g)
         pay, m = F_H, 1.0
     ro = graph.readout
     f_o = sig[ro.name] = sigma_frac_bits((_row_l1(ro.weight) + np.abs(ro.bias)).max())
@@ -314,26 +307,23 @@ def quantized_graph(graph, plan: FixedPointPlan):
     from dataclasses import replace
 
     from surnn_neuro.ir.graph import EventGraph
-    from surnn_neuro.ir.nodes import GlobalGate, LayerNode, ReadoutNode, ThresholdGate
 
     def b(x, f):
         return quantize_value(x, f).astype(np.float64) * 2.0 ** -f
 
     nodes = []
+    w = plan.weights
     for n in graph.nodes:
-        w = plan.weights
-        if isinstance(n, LayerNode):
+        if n.kind == "layer":  # a selective-update layer (the only layer kind of the Lava target)
             f = plan.sigma_frac[n.name]
             n = replace(n, w_ih=w[(n.name, "ih")].dequantized, w_hh=w[(n.name, "hh")].dequantized,
                         b_ih=b(n.b_ih, f), b_hh=b(n.b_hh, f))
-        elif isinstance(n, ThresholdGate):
+        elif n.role == "gate" and n.synapses():
             f = plan.sigma_frac[n.name]
-            n = replace(n, w_in=w[(n.name, "in")].dequantized, w_self=np.diag(w[(n.name, "self")].dequantized).copy(),
-                        bias=b(n.bias, f))
-        elif isinstance(n, GlobalGate):
-            f = plan.sigma_frac[n.name]
-            n = replace(n, weight=w[(n.name, "w")].dequantized[0].copy(), bias=float(b(n.bias, f)))
-        elif isinstance(n, ReadoutNode):
+            bias = b(n.bias, f)
+            fields = {s.field: s.field_value(w[(n.name, s.role)].dequantized) for s in n.synapses()}
+            n = replace(n, bias=float(bias) if np.ndim(n.bias) == 0 else bias, **fields)
+        elif n.role == "readout":
             f = plan.sigma_frac[n.name]
             n = replace(n, weight=w[(n.name, "o")].dequantized, bias=b(n.bias, f))
         nodes.append(n)

@@ -39,7 +39,6 @@ from surnn_neuro.hw_targets.lava.resources import check_supported
 from surnn_neuro.hw_targets.lava.timing import lava_steps
 from surnn_neuro.ir.counting import fanout, layer_fanouts
 from surnn_neuro.ir.graph import EventGraph
-from surnn_neuro.ir.nodes import GlobalGate, ThresholdGate
 
 #: Graded payload width of every Dense (Loihi 2 graded spikes, reference/neuromorphic_facts.md §2.7).
 MESSAGE_BITS = 24
@@ -96,6 +95,35 @@ def input_payloads(graph: EventGraph, x: np.ndarray, plan=None) -> np.ndarray:
     data = np.zeros((v, lava_steps(n_t, n_b, n_l)), dtype=dtype)
     data[:, : n_b * n_t] = vals.reshape(n_b * n_t, v).T
     return data
+
+
+def _threshold_process(gate, layer, mode, depth, frac, tag_kw):
+    return ThresholdGateNeuron(bias=gate.bias, input_mode=mode, depth=depth, sigma_frac_bits=frac, name=gate.name,
+                               **tag_kw)
+
+
+def _global_process(gate, layer, mode, depth, frac, tag_kw):
+    return GlobalGateNeuron(hidden=layer.hidden_size, bias=gate.bias, init_prob=gate.init_prob, depth=depth,
+                            sigma_frac_bits=frac, name=gate.name, **tag_kw)
+
+
+def _schedule_process(gate, layer, mode, depth, frac, tag_kw):
+    return SpikeScheduleGate(spike_train=gate.spike_train(tag_kw["n_steps"]), depth=depth,
+                             n_samples=tag_kw["n_samples"], name=gate.name)
+
+
+#: gate kind -> its Lava process (input-independent kinds: the precomputed spike train)
+GATE_PROCESSES = {"oscillator": _schedule_process, "schedule": _schedule_process, "always": _schedule_process,
+                  "threshold": _threshold_process, "global": _global_process}
+
+
+def _gate_process(gate, layer, mode, depth, frac, tag_kw):
+    try:
+        make = GATE_PROCESSES[type(gate).kind]
+    except KeyError:
+        raise ValueError(f"Lava target: no process for gate kind {type(gate).kind!r}; "
+                         f"known: {', '.join(GATE_PROCESSES)}") from None
+    return make(gate, layer, mode, depth, frac, tag_kw)
 
 
 def build_network(graph: EventGraph, x: np.ndarray | None = None, *, n_steps: int | None = None,
@@ -185,22 +213,10 @@ def build_network(graph: EventGraph, x: np.ndarray | None = None, *, n_steps: in
         layers[layer.name] = lp
         dense(f"dense:{prev.name}->{layer.name}", layer.w_ih, layer.name, "ih", prev, lp, "a_in", "feed-forward")
         dense(f"dense:{layer.name}->{layer.name}", layer.w_hh, layer.name, "hh", lp, lp, "r_in", "recurrent")
-        if isinstance(gate, ThresholdGate):
-            gp = add(ThresholdGateNeuron(bias=gate.bias, input_mode=mode, depth=li, sigma_frac_bits=sig(gate.name),
-                                         name=gate.name, **tag_kw), li)
-            dense(f"dense:{prev.name}->{gate.name}", gate.w_in, gate.name, "in", prev, gp, "a_in", "feed-forward (gate)")
-            dense(f"dense:{layer.name}->{gate.name}", np.diag(gate.w_self), gate.name, "self", lp, gp, "self_in",
-                  "recurrent (gate)")
-        elif isinstance(gate, GlobalGate):
-            gp = add(GlobalGateNeuron(hidden=layer.hidden_size, bias=gate.bias, init_prob=gate.init_prob, depth=li,
-                                      sigma_frac_bits=sig(gate.name), name=gate.name, **tag_kw), li)
-            dense(f"dense:{layer.name}->{gate.name}", gate.weight[None, :], gate.name, "w", lp, gp, "a_in",
-                  "recurrent (gate)")
-        elif type(gate).input_independent:
-            gp = add(SpikeScheduleGate(spike_train=gate.spike_train(n_t), depth=li, n_samples=n_b, name=gate.name), li)
-        else:  # pragma: no cover - every IR gate kind is handled above
-            raise ValueError(f"Lava target: no process for gate kind {type(gate).kind!r}; known: oscillator, "
-                             "schedule, always, threshold, global")
+        gp = add(_gate_process(gate, layer, mode, li, sig(gate.name) if gate.synapses() else None, tag_kw), li)
+        for syn in gate.synapses():  # the gate's own synapses: from the layer's input or its deltas
+            src_p, kind = (prev, "feed-forward (gate)") if syn.source == "input" else (lp, "recurrent (gate)")
+            dense(f"dense:{src_p.name}->{gate.name}", syn.matrix, gate.name, syn.role, src_p, gp, syn.port, kind)
         gates[gate.name] = gp
         connect(gp, "s_out", lp, "g_in", "gate spikes", {"num_message_bits": 0})
         prev = lp

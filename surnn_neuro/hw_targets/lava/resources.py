@@ -31,7 +31,7 @@ import numpy as np
 
 from surnn_neuro.errors import UserError
 from surnn_neuro.ir.graph import EventGraph
-from surnn_neuro.ir.nodes import GlobalGate, LayerNode, ThresholdGate
+from surnn_neuro.ir.nodes import LayerNode
 
 #: Published Loihi 2 chip limits (Open Neuromorphic; reference/neuromorphic_facts.md §2.7).
 LOIHI2_CHIP = {
@@ -56,20 +56,19 @@ def check_supported(graph: EventGraph) -> None:
 
 
 def _matrices(graph: EventGraph):
-    """(connection name, matrix) of every Dense of the Lava network."""
+    """(connection name, matrix, stored entries) of every Dense of the Lava network."""
     out = []
     prev = graph.input.name
     for layer in graph.layers:
         gate = graph.gate_of(layer.name)
-        out.append((f"{prev}->{layer.name} (W_ih)", layer.w_ih))
-        out.append((f"{layer.name}->{layer.name} (W_hh)", layer.w_hh))
-        if isinstance(gate, ThresholdGate):
-            out.append((f"{prev}->{gate.name} (W_in)", gate.w_in))
-            out.append((f"{layer.name}->{gate.name} (w_self, diagonal)", np.diag(gate.w_self)))
-        elif isinstance(gate, GlobalGate):
-            out.append((f"{layer.name}->{gate.name} (w)", gate.weight[None, :]))
+        out.append((f"{prev}->{layer.name} (W_ih)", layer.w_ih, layer.w_ih.size))
+        out.append((f"{layer.name}->{layer.name} (W_hh)", layer.w_hh, layer.w_hh.size))
+        for syn in gate.synapses():
+            src = prev if syn.source == "input" else layer.name
+            label = syn.symbol + (", diagonal" if syn.layout == "diagonal" else "")
+            out.append((f"{src}->{gate.name} ({label})", syn.matrix, syn.entries))
         prev = layer.name
-    out.append((f"{prev}->{graph.readout.name} (W_o)", graph.readout.weight))
+    out.append((f"{prev}->{graph.readout.name} (W_o)", graph.readout.weight, graph.readout.weight.size))
     return out
 
 
@@ -80,19 +79,13 @@ def loihi2_estimate(graph: EventGraph) -> dict:
     for layer in graph.layers:
         gate = graph.gate_of(layer.name)
         neurons[layer.name] = layer.hidden_size
-        if isinstance(gate, ThresholdGate):
-            neurons[gate.name] = gate.size
-        elif isinstance(gate, GlobalGate):
-            neurons[gate.name] = 1
-        else:
-            neurons[gate.name] = 0  # spike generator on an embedded core (assumed)
+        neurons[gate.name] = gate.hardware_neurons  # 0: a spike generator on an embedded core (assumed)
     neurons[graph.readout.name] = graph.readout.output_size
     n_total = int(sum(neurons.values()))
 
     conns = []
-    for name, w in _matrices(graph):
-        # the w_self diagonal is stored as H synapses, not H²
-        entries = int(w.shape[0]) if "diagonal" in name else int(w.size)
+    for name, w, entries in _matrices(graph):  # a diagonal is stored as H synapses, not H²
+        entries = int(entries)
         conns.append({"connection": name, "shape": list(w.shape), "synapses": int(np.count_nonzero(w)),
                       "entries": entries})
     syn = sum(c["synapses"] for c in conns)

@@ -36,7 +36,7 @@ from lava.proc.io.extractor import Extractor, PyLoihiExtractorModel
 
 from surnn_neuro.hw_targets.lava.network import LavaNetwork
 from surnn_neuro.hw_targets.lava.timing import unpack_bits
-from surnn_neuro.ir.counting import gate_cost
+from surnn_neuro.ir.counting import fill_dense_macs
 from surnn_neuro.ir.trace import COUNT_FIELDS, Trace
 
 #: Seconds ``Runtime.stop()`` may take before the actors are terminated instead.
@@ -245,15 +245,8 @@ def assemble_trace(net: LavaNetwork, records: dict) -> Trace:
         counts["synaptic_ops"][row] += lc[1]
         counts["synaptic_ops"][row + 1] += lc[2]  # the next layer's or the readout's row
         spikes[layer.name] = unpack_bits(packed, layer.hidden_size).reshape(n_b, n_t, layer.hidden_size)
-        gate = g.gate_of(layer.name)
-        v, h = layer.input_size, layer.hidden_size
-        counts["dense_macs"][row] = n_b * (layer.gates_per_cell * h * (v + h) + gate_cost(gate).dense_macs(gate, v))
+    fill_dense_macs(counts["dense_macs"], g, n_b)
     ro = g.readout
-    macs = n_b * ro.output_size * ro.input_size
-    if ro.mode == "last":
-        counts["dense_macs"][-1, -1] = macs
-    else:
-        counts["dense_macs"][-1] = macs
 
     d = net.depth[ro.name]  # = L + 1: the readout handles model step k at Lava step k + L + 1
     y = records["monitor"][d: d + n_b * n_t].astype(np.float64).reshape(n_b, n_t, ro.output_size)

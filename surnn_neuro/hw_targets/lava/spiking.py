@@ -42,7 +42,7 @@ from surnn_neuro.errors import UserError
 from surnn_neuro.ir.counting import count_trace_fields
 from surnn_neuro.ir.graph import EventGraph
 from surnn_neuro.ir.trace import Trace
-from surnn_neuro.simulators._cells import spiking_readout
+from surnn_neuro.ir.spiking import spiking_readout
 
 SELECT_TAG = "floating_pt"
 

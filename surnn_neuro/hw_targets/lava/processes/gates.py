@@ -26,7 +26,7 @@ from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
 from surnn_neuro.hw_targets.lava import fixed_point as fx
 from surnn_neuro.hw_targets.lava.timing import Window
-from surnn_neuro.simulators._cells import sigmoid
+from surnn_neuro.ir.cells import sigmoid
 
 
 class SpikeScheduleGate(AbstractProcess):

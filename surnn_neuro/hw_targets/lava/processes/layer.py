@@ -29,8 +29,7 @@ from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
 from surnn_neuro.hw_targets.lava import fixed_point as fx
 from surnn_neuro.hw_targets.lava.timing import Window, pack_bits, packed_width
-from surnn_neuro.ir.nodes import CELL_GATES
-from surnn_neuro.simulators._cells import cell_fn
+from surnn_neuro.ir.cells import CELL_GATES, cell_fn, su_update
 
 INPUT_MODES = ("set", "accumulate")
 
@@ -114,12 +113,7 @@ class _LayerModel(PyLoihiProcessModel):
             hh = self.h.shape[0]
             gi = self.s_in.reshape(self.n_gates, hh)[:, idx]
             gh = self.s_h.reshape(self.n_gates, hh)[:, idx]
-            h_old = self.h[idx]
-            f, c_new = self._cell(gi, gh, h_old, self.c[idx])
-            if c_new is not None:
-                self.c[idx] = c_new
-            self.h[idx] = f
-            out[idx] = f - h_old
+            out[idx] = su_update(self._cell, gi, gh, self.h, self.c, idx)  # the one numpy rule
             self.counts[0, t] += idx.shape[0]
             self.counts[1, t] += self.fan_rec[idx].sum()
             self.counts[2, t] += self.fan_next[idx].sum()
@@ -131,7 +125,7 @@ class _LayerModel(PyLoihiProcessModel):
 @requires(CPU)
 @tag("floating_pt")
 class PySelectiveUpdateFloat(_LayerModel):
-    """float64, the same candidate functions as the reference simulator (simulators/_cells.py)."""
+    """float64, the same candidate functions and update rule as the reference simulator (ir/cells.py)."""
 
     a_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
     r_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
