@@ -124,7 +124,9 @@ def cmd_convert(args):
         from surnn_neuro.converters.nir_io import write_nir
 
         write_nir(graph, args.nir)
-        print(f"wrote {args.nir} (NIR {'1.0.8'}; gates and selective updates in node metadata)")
+        import nir
+
+        print(f"wrote {args.nir} (NIR {nir.__version__}; gates and selective updates in node metadata)")
 
 
 def cmd_simulate(args):
@@ -301,7 +303,7 @@ def _p_data(sub):
     c.set_defaults(func=cmd_data_check)
 
 
-#: subcommand name -> parser builder (one table; later stages register here)
+#: subcommand name -> parser builder (one table)
 COMMANDS = {"train": _p_train, "evaluate": _p_evaluate, "convert": _p_convert, "simulate": _p_simulate,
             "energy": _p_energy, "deploy": _p_deploy, "data": _p_data, "run": _p_run, "tasks": _p_tasks}
 

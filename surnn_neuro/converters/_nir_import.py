@@ -24,8 +24,8 @@ from surnn_neuro.ir.nodes import (
     SpikingLayerNode,
 )
 
-from surnn_neuro.converters.nir_io import (_GRAPH_META, _META, DEFAULT_DT, IMPORTED_TYPES,
-                                          NIR_FORMAT, NIR_FORMAT_VERSION, _nir, _one_line)
+from surnn_neuro.converters._nir_common import (_GRAPH_META, _META, DEFAULT_DT, IMPORTED_TYPES, NIR_FORMAT,
+                                               NIR_FORMAT_VERSION, _nir, _one_line)
 
 
 

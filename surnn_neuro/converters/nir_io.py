@@ -40,6 +40,9 @@ from pathlib import Path
 
 import numpy as np
 
+from surnn_neuro.converters._nir_common import (_GRAPH_META, _META, BLOCK_NAMES, DEFAULT_DT,  # noqa: F401
+                                               IMPORTED_TYPES, NIR_FORMAT, NIR_FORMAT_VERSION, _nir, _one_line)
+from surnn_neuro.converters._nir_import import _import
 from surnn_neuro.errors import UserError
 from surnn_neuro.fileio import atomic_path
 from surnn_neuro.ir.graph import EventGraph, graphs_equal  # noqa: F401  (graphs_equal: doctest)
@@ -48,28 +51,6 @@ from surnn_neuro.ir.nodes import (
     ReadoutNode,
     SpikingLayerNode,
 )
-
-#: Written into the NIR graph's ``metadata["surnn_neuro"]``; a newer version is refused on read.
-NIR_FORMAT = "surnn-neuro-nir"
-NIR_FORMAT_VERSION = 1
-#: Time step assumed for NIR graphs that do not state one (NIR paper graphs, snnTorch export).
-DEFAULT_DT = 1e-4
-#: Gate-block names per cell kind, in torch order (NIR node name suffixes).
-BLOCK_NAMES = {"gru": ("r", "z", "n"), "rnn": ("",), "lstm": ("i", "f", "g", "o")}
-#: NIR node types :func:`import_nir` maps.
-IMPORTED_TYPES = ("Input", "Output", "Affine", "Linear", "LIF", "CubaLIF", "NIRGraph")
-
-_META = "surnn"  # per-node metadata key
-_GRAPH_META = "surnn_neuro"  # graph metadata key
-
-
-def _nir():
-    try:
-        import nir
-    except ImportError as e:  # pragma: no cover - nir is a dependency
-        raise UserError(f"NIR support needs the 'nir' package (pip install nir==1.0.8): {e}") from e
-    return nir
-
 
 # ------------------------------------------------------------------------------------------------
 # export
@@ -186,10 +167,6 @@ def write_nir(graph: EventGraph, path: str | os.PathLike) -> None:
 # ------------------------------------------------------------------------------------------------
 
 
-def _one_line(e: BaseException) -> str:
-    return " ".join(str(e).split()) or type(e).__name__
-
-
 def _read_file(path):
     """``nir.read(path, type_check=False)`` with every failure as a UserError naming the file (own
     shape checks follow; foreign files with 0-d parameters fail nir's type check but map fine)."""
@@ -251,8 +228,6 @@ def read_nir(path: str | os.PathLike, dt: float | None = None) -> EventGraph:
     """Read a NIR file into an event graph: exactly what :func:`write_nir` wrote, or a standard
     graph through :func:`import_nir` (``dt``: see there). UserError naming the file on any problem."""
     g = _read_file(path)
-    from surnn_neuro.converters._nir_import import _import
-
     return _import(g, dt, where=str(path), source=str(path))
 
 
@@ -264,6 +239,4 @@ def import_nir(graph, dt: float | None = None) -> EventGraph:
     """
     if isinstance(graph, (str, os.PathLike)):
         return read_nir(graph, dt)
-    from surnn_neuro.converters._nir_import import _import
-
     return _import(graph, dt, where="NIR graph", source=None)

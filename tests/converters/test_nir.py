@@ -31,13 +31,6 @@ needs_braille = pytest.mark.skipif(BRAILLE is None or not BRAILLE.exists(),
                                    reason="braille.nir ships in the norse wheel")
 
 
-def test_nir_io_and_lava_spiking_import_without_torch_or_lava():
-    code = ("import sys, surnn_neuro.converters.nir_io, surnn_neuro.hw_targets.lava.spiking; "
-            "bad = [m for m in ('torch', 'lava') if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)")
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stdout + r.stderr
-
-
 # ------------------------------------------------------------------------------------------------
 # export → read
 # ------------------------------------------------------------------------------------------------

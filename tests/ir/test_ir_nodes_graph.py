@@ -29,14 +29,6 @@ def gru_layer(name="l1", h=2, v=1, rng=None):
                      b_ih=rng.normal(size=3 * h), b_hh=rng.normal(size=3 * h))
 
 
-def test_importing_ir_does_not_import_torch():
-    code = (
-        "import sys, surnn_neuro.ir, surnn_neuro.ir.examples, surnn_neuro.simulators.reference, "
-        "surnn_neuro.simulators.dense; assert 'torch' not in sys.modules, 'torch imported'"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
-
-
 def test_node_kinds_table_matches_classes():
     for kind, cls in NODE_KINDS.items():
         assert cls.kind == kind

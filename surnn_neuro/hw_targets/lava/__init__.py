@@ -24,9 +24,10 @@ from surnn_neuro.hw_targets.lava.resources import LOIHI2_CHIP, loihi2_estimate
 def deploy(graph, out_dir, fixed_point: bool = True, n_steps: int | None = None, input_range: float = 1.0) -> dict:
     """Write ``graph``'s Lava process graph (Lava's save format) and its summary to ``out_dir``.
 
-    See :func:`surnn_neuro.hw_targets.lava.deploy.deploy`.
+    See :func:`surnn_neuro.hw_targets.lava.deployment.deploy` (the module has another name than
+    the function, so that ``from surnn_neuro.hw_targets.lava import deploy`` is always this function).
     """
-    from surnn_neuro.hw_targets.lava.deploy import deploy as _deploy
+    from surnn_neuro.hw_targets.lava.deployment import deploy as _deploy
 
     return _deploy(graph, out_dir, fixed_point=fixed_point, n_steps=n_steps, input_range=input_range)
 
