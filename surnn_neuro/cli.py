@@ -129,7 +129,7 @@ def cmd_convert(args):
 
 def cmd_simulate(args):
     from surnn_neuro.ir.io import read_graph, write_trace
-    from surnn_neuro.simulators.on_task import simulate_on_task
+    from surnn_neuro.simulate_task import simulate_on_task
 
     graph = read_graph(args.graph)
     if (args.task is None) == (args.input is None):
@@ -140,7 +140,7 @@ def cmd_simulate(args):
         print(f"{args.backend} on {args.task} ({result['n']} samples, T={trace.n_steps}): "
               f"{result['metric']} = {result['value']:.4f}")
     else:
-        from surnn_neuro.simulators.on_task import simulate_on_array
+        from surnn_neuro.simulate_task import simulate_on_array
 
         trace, result = simulate_on_array(graph, args.input, backend=args.backend, limit=args.limit)
         print(f"{args.backend} on {args.input} ({result['n']} samples, T={trace.n_steps})")
