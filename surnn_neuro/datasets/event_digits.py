@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from surnn_neuro.datasets.base import DatasetSpec, EventSplit, Sample, limited
+from surnn_neuro.datasets.base import DatasetSpec, EventSplit, Sample, class_ranks, limited
 from surnn_neuro.datasets.events import EVENT_DTYPE
 from surnn_neuro.datasets.transforms import BinningConfig
 from surnn_neuro.errors import UserError
@@ -125,11 +125,7 @@ def split_indices(labels: np.ndarray, split: str) -> np.ndarray:
         raise UserError(f"event-digits: unknown split {split!r}; known: {', '.join(SPLITS)}")
     if split == "all":
         return np.arange(len(labels))
-    rank = np.zeros(len(labels), dtype=np.int64)
-    for c in np.unique(labels):
-        idx = np.flatnonzero(labels == c)
-        rank[idx] = np.arange(len(idx))
-    test = rank % TEST_EVERY == TEST_EVERY - 1
+    test = class_ranks(labels) % TEST_EVERY == TEST_EVERY - 1
     return np.flatnonzero(test if split == "test" else ~test)
 
 

@@ -3,7 +3,8 @@
 * :data:`DATASETS`: event datasets by name, the :class:`~surnn_neuro.datasets.base.DatasetSpec`
   that each reader module declares (``shd.SPECS``, ``dvs_gesture.SPECS``, ...).
 * :data:`TASKS`: array tasks by name, the :class:`~surnn_neuro.datasets.task.TaskSpec` that each
-  loader module declares (``synthetic.TASKS``, ``digits.TASKS``, ``mnist.TASKS``, ...).
+  loader module declares (``synthetic.TASKS``, ``digits.TASKS``, ``mnist.TASKS``,
+  ``arrays.TASKS``: one's own .npz / HDF5 file).
 
 Adding a dataset = one module that declares its spec, plus its name in the tuple below. Lookups
 fail loudly with the list of known names.
@@ -11,13 +12,14 @@ fail loudly with the list of known names.
 
 from __future__ import annotations
 
-from surnn_neuro.datasets import digits, dvs_gesture, event_digits, mnist, nmnist, shd, synthetic
+from surnn_neuro.datasets import (arrays, digits, dvs_gesture, event_digits, mnist, nmnist, shd,
+                                  synthetic)
 from surnn_neuro.datasets.base import DatasetSpec
 from surnn_neuro.datasets.task import TaskSpec
 from surnn_neuro.errors import UserError
 
 _EVENT_MODULES = (shd, dvs_gesture, nmnist, event_digits)
-_TASK_MODULES = (synthetic, digits, mnist)
+_TASK_MODULES = (synthetic, digits, mnist, arrays)
 
 DATASETS: dict[str, DatasetSpec] = {s.name: s for m in _EVENT_MODULES for s in m.SPECS}
 TASKS: dict[str, TaskSpec] = {s.name: s for m in _TASK_MODULES for s in m.TASKS}

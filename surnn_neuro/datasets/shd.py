@@ -30,7 +30,7 @@ from typing import Iterator
 import numpy as np
 
 from surnn_neuro.datasets.base import (DatasetSpec, EventSplit, Sample, archive_hint,
-                                      candidate_dirs, limited)
+                                      candidate_dirs, class_ranks, limited)
 from surnn_neuro.datasets.events import EVENT_DTYPE, check_addresses, check_timestamps
 from surnn_neuro.datasets.transforms import BinningConfig
 from surnn_neuro.errors import UserError
@@ -139,11 +139,7 @@ def holdout_indices(labels: np.ndarray, part: str) -> np.ndarray:
     >>> holdout_indices(np.array([0] * 12 + [1] * 3), "valid").tolist()  # 10th of class 0
     [9]
     """
-    rank = np.zeros(len(labels), dtype=np.int64)
-    for c in np.unique(labels):
-        idx = np.flatnonzero(labels == c)
-        rank[idx] = np.arange(len(idx))
-    valid = rank % HOLDOUT_EVERY == HOLDOUT_EVERY - 1
+    valid = class_ranks(labels) % HOLDOUT_EVERY == HOLDOUT_EVERY - 1
     return np.flatnonzero(valid if part == "valid" else ~valid)
 
 

@@ -1,7 +1,8 @@
 """``surnn-neuro data check PATH``: validate event data on disk and summarise it.
 
-:func:`check` takes a dataset folder, a parent of dataset folders, one file, or ``event-digits``
-(the built-in dataset) and returns the summary text: per split the samples, classes, duration and
+:func:`check` takes a dataset folder, a parent of dataset folders, one file (an event file, or an
+arrays file of task ``arrays``: :mod:`~surnn_neuro.datasets.arrays`), or ``event-digits`` (the
+built-in dataset) and returns the summary text: per split the samples, classes, duration and
 event-rate statistics. It reads and validates every sample, so a malformed file raises
 :class:`~surnn_neuro.errors.UserError` naming it. :func:`detect` finds the datasets in a folder.
 """
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from surnn_neuro.datasets import dvs_gesture, nmnist, shd
+from surnn_neuro.datasets import arrays, dvs_gesture, nmnist, shd
 from surnn_neuro.datasets.base import DatasetSpec, Sample, archive_hint, limited
 from surnn_neuro.datasets.events import event_stats
 from surnn_neuro.datasets.registry import DATASETS
@@ -71,6 +72,8 @@ def _check_file(p: Path, limit, progress) -> str:
     for suf in (".zip", ".tar.gz", ".tgz", ".tar", ".gz"):
         if name.endswith(suf):
             raise UserError(f"{p}: an archive; unpack it first and check the unpacked folder or file")
+    if arrays.is_arrays_file(p):  # .npz, or HDF5 with x_train / x at the top level
+        return arrays.describe(p)
     if name.endswith(".h5"):
         # the file name says SHD or SSC; otherwise labels >= 20 mean SSC
         kind = "ssc" if name.startswith("ssc") else "shd"
@@ -112,7 +115,8 @@ def _check_file(p: Path, limit, progress) -> str:
         return (f"{dvs_gesture.TITLE} sample (tonic npy) {p}: {n} events, duration "
                 f"{d / 1e3:.1f} ms")
     raise UserError(f"{p}: not a recognised event file (expected .h5 SHD/SSC, .aedat DVS128 "
-                    f"Gesture, .bin N-MNIST or .npy tonic DVS Gesture sample, or a folder)")
+                    f"Gesture, .bin N-MNIST or .npy tonic DVS Gesture sample, or a folder; or an "
+                    f".npz / HDF5 arrays file with x_train, y_train, x_test, y_test)")
 
 
 def detect(path) -> list[tuple[str, Path]]:

@@ -7,7 +7,8 @@ import pytest
 
 from surnn_neuro.datasets import (DATASETS, TASKS, DatasetSpec, TaskData, known_tasks,
                                   load_task_arrays)
-from surnn_neuro.datasets import digits, dvs_gesture, event_digits, mnist, nmnist, shd, synthetic
+from surnn_neuro.datasets import (arrays, digits, dvs_gesture, event_digits, mnist, nmnist, shd,
+                                  synthetic)
 from surnn_neuro.errors import UserError
 
 
@@ -48,7 +49,7 @@ def test_every_module_declares_its_spec():
     assert list(DATASETS) == ["shd", "ssc", "dvs-gesture", "nmnist", "event-digits"]
     assert [s.name for m in (shd, dvs_gesture, nmnist, event_digits) for s in m.SPECS] == list(DATASETS)
     assert DATASETS["shd"] is shd.SHD_SPEC and DATASETS["nmnist"] is nmnist.SPEC
-    assert [s.name for m in (synthetic, digits, mnist) for s in m.TASKS] == list(TASKS)
+    assert [s.name for m in (synthetic, digits, mnist, arrays) for s in m.TASKS] == list(TASKS)
     assert known_tasks() == tuple(TASKS) + tuple(DATASETS)
     with pytest.raises(ValueError, match="train_split 'training' is not one of its splits"):
         replace(nmnist.SPEC, train_split="training")
