@@ -1,4 +1,4 @@
-"""The datasets package imports without torch (only task_data needs it), and its doctests run."""
+"""The datasets package imports without torch (numpy + h5py only), and its doctests run."""
 
 import doctest
 import importlib
