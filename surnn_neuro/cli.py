@@ -49,9 +49,28 @@ def _add_train_args(p: argparse.ArgumentParser, task_required=True):
     p.add_argument("--option", action="append", metavar="KEY=VALUE",
                    help="model/gate option, repeatable (e.g. harmonics=4, duty=0.2, readout=mean)")
     p.add_argument("--data-dir", default=None, help="folder with local dataset files")
+    p.add_argument("--data", default=None, metavar="FILE",
+                   help="--task arrays: .npz or HDF5 file with x_train, y_train, x_test, y_test")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
     p.add_argument("--threads", type=int, default=1,
                    help="CPU threads for torch (default 1: recurrent steps are too small to split)")
+
+
+def _data_location(args):
+    """--data FILE (task arrays, stored as an absolute path so that evaluate finds it) or
+    --data-dir DIR; one of them at most."""
+    if args.data is None:
+        if args.task == "arrays" and args.data_dir is not None:
+            raise UserError("--task arrays reads one file: pass --data FILE, not --data-dir")
+        return args.data_dir
+    if args.data_dir is not None:
+        raise UserError("give --data FILE or --data-dir DIR, not both")
+    if args.task != "arrays":
+        raise UserError(f"--data: only --task arrays reads a file; task {args.task} takes "
+                        f"--data-dir")
+    from pathlib import Path
+
+    return str(Path(args.data).expanduser().resolve())
 
 
 # -- handlers -------------------------------------------------------------------------------------
@@ -63,7 +82,7 @@ def cmd_train(args):
     cfg = TrainConfig(task=args.task, model=args.model, hidden=args.hidden, layers=args.layers,
                       epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, budget=args.budget,
                       seq_len=args.seq_len, seed=args.seed, options=_parse_options(args.option),
-                      data_dir=args.data_dir, device=args.device,
+                      data_dir=_data_location(args), device=args.device,
                       threads=args.threads)
     metrics = train_run(cfg, args.out, progress=not args.quiet)
     _print_metrics(metrics)
@@ -131,18 +150,19 @@ def cmd_convert(args):
 
 def cmd_simulate(args):
     from surnn_neuro.ir.io import read_graph, write_trace
-    from surnn_neuro.simulators.on_task import simulate_on_task
+    from surnn_neuro.simulate_task import simulate_on_task
 
     graph = read_graph(args.graph)
     if (args.task is None) == (args.input is None):
         raise UserError("simulate: give exactly one of --task TASK or --input X.npy")
     if args.task is not None:
         trace, result = simulate_on_task(graph, args.task, backend=args.backend, limit=args.limit,
-                                         data_dir=args.data_dir, seq_len=args.seq_len, split=args.split)
+                                         data_dir=_data_location(args), seq_len=args.seq_len,
+                                         split=args.split)
         print(f"{args.backend} on {args.task} ({result['n']} samples, T={trace.n_steps}): "
               f"{result['metric']} = {result['value']:.4f}")
     else:
-        from surnn_neuro.simulators.on_task import simulate_on_array
+        from surnn_neuro.simulate_task import simulate_on_array
 
         trace, result = simulate_on_array(graph, args.input, backend=args.backend, limit=args.limit)
         print(f"{args.backend} on {args.input} ({result['n']} samples, T={trace.n_steps})")
@@ -263,6 +283,7 @@ def _p_simulate(sub):
     p.add_argument("--split", default="test", choices=("test", "train"))
     p.add_argument("--seq-len", type=int, default=None, help="sequence length for synthetic tasks")
     p.add_argument("--data-dir", default=None)
+    p.add_argument("--data", default=None, metavar="FILE", help="--task arrays: .npz or HDF5 file")
     p.add_argument("--out", metavar="TRACE.h5", help="trace file to write")
     p.set_defaults(func=cmd_simulate)
 
@@ -296,8 +317,9 @@ def _p_data(sub):
     dsub = p.add_subparsers(dest="data_command", metavar="SUBCOMMAND")
     dsub.required = True
     c = dsub.add_parser("check", help="validate a dataset folder or file and summarise it", description=(
-        "Validate a dataset folder or file (SHD, SSC, DVS128 Gesture, N-MNIST, or 'event-digits') "
-        "and print samples per split, classes, duration and event-rate statistics."))
+        "Validate a dataset folder or file (SHD, SSC, DVS128 Gesture, N-MNIST, 'event-digits', or an "
+        ".npz/HDF5 file of task arrays) and print samples per split, classes, duration and "
+        "event-rate statistics."))
     c.add_argument("path", metavar="PATH")
     c.add_argument("--limit", type=int, default=None, help="check only the first N samples per split")
     c.set_defaults(func=cmd_data_check)

@@ -113,7 +113,7 @@ def stage_spikes(ctx):
     from surnn_neuro.ir.io import write_graph, write_trace
     from surnn_neuro.reports.plots import plot_update_raster
     from surnn_neuro.simulators import BACKENDS, simulate
-    from surnn_neuro.simulators.on_task import score_trace
+    from surnn_neuro.simulate_task import score_trace
     from surnn_neuro.training.checkpoint import load_checkpoint
 
     runs = _ensure_runs(ctx)
@@ -188,7 +188,7 @@ def stage_energy(ctx):
     from surnn_neuro.metrics.profiles import PROFILES
     from surnn_neuro.reports.report import write_energy_report
     from surnn_neuro.simulators import simulate
-    from surnn_neuro.simulators.on_task import score_trace
+    from surnn_neuro.simulate_task import score_trace
     from surnn_neuro.training.checkpoint import load_checkpoint
     from surnn_neuro.training.loop import TrainConfig
     from surnn_neuro.training.runs import train_run
@@ -255,7 +255,7 @@ def stage_events(ctx):
     from surnn_neuro.metrics.profiles import PROFILES
     from surnn_neuro.reports.report import write_energy_report
     from surnn_neuro.simulators import BACKENDS, simulate
-    from surnn_neuro.simulators.on_task import score_trace
+    from surnn_neuro.simulate_task import score_trace
     from surnn_neuro.training.checkpoint import load_checkpoint
     from surnn_neuro.training.loop import TrainConfig
     from surnn_neuro.training.runs import train_run
@@ -315,7 +315,7 @@ def stage_lava(ctx):
     from surnn_neuro.hw_targets.lava import deploy
     from surnn_neuro.ir.io import read_graph
     from surnn_neuro.simulators import simulate
-    from surnn_neuro.simulators.on_task import score_trace
+    from surnn_neuro.simulate_task import score_trace
 
     opts: RunOptions = ctx["options"]
     _ensure_runs(ctx)

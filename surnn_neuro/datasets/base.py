@@ -1,5 +1,8 @@
 """What every reader returns, and the shared rules for finding data on disk.
 
+Each dataset module declares its :class:`DatasetSpec` (keyword-constructed, in the module itself);
+:mod:`surnn_neuro.datasets.registry` collects them into ``DATASETS``.
+
 A reader opens a split cheaply (file listing, headers, label files; no event decoding, no writes, no
 downloads) and returns an :class:`EventSplit`: its length, the source files (for the cache key) and
 a generator of :class:`Sample` that decodes and validates the events one sample at a time.
@@ -19,6 +22,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from surnn_neuro.datasets.transforms import BinningConfig
 from surnn_neuro.errors import UserError
 
 DATA_ENV = "SURNN_NEURO_DATA"
@@ -55,6 +59,62 @@ class EventSplit:
 
     def samples(self, limit: int | None = None) -> Iterator[Sample]:
         return self.read(limit)
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """What the package knows about one event dataset; one per dataset module.
+
+    name: the task / dataset name (``--task``). title: human-readable name. kind: "audio" or
+    "camera". sensor_size: tonic's ``(W, H, P)``. n_classes: labels are ``0..n_classes-1``.
+    splits: every split the reader opens; ``train_split`` / ``test_split`` are the pair used for
+    training and scoring. default_config: the :class:`BinningConfig` used unless one is given.
+    readout: model readout for this dataset ("last", "mean" or "all"). files: the expected files, as
+    told to the user. urls: where they are published. subdirs: sub-folder names tried under a data
+    directory. archive_names: names whose packed archives (``.zip``, ``.tar.gz``...) get an
+    "unpack it first" hint. reader_version: bump it when the reader's output changes (cache key).
+
+    open_split(data_dir, split) -> EventSplit opens a split (UserError if files are missing);
+    detect(folder) -> bool says whether ``folder`` holds this dataset; available(folder) lists the
+    splits present there.
+    """
+
+    name: str
+    title: str
+    kind: str
+    sensor_size: tuple[int, int, int]
+    n_classes: int
+    splits: tuple[str, ...]
+    default_config: BinningConfig
+    readout: str
+    files: str
+    urls: tuple[str, ...]
+    open_split: Callable[..., EventSplit]
+    detect: Callable[[Path], bool]
+    available: Callable[[Path], tuple[str, ...]]
+    subdirs: tuple[str, ...] = ()
+    archive_names: tuple[str, ...] = ()
+    reader_version: int = 1
+    train_split: str = "train"
+    test_split: str = "test"
+
+    def __post_init__(self):
+        if self.kind not in ("audio", "camera"):
+            raise ValueError(f"{self.name}: unknown kind {self.kind!r}; known: audio, camera")
+        if len(self.sensor_size) != 3 or any(int(s) < 1 for s in self.sensor_size):
+            raise ValueError(f"{self.name}: sensor_size must be (W, H, P) >= 1, got "
+                             f"{self.sensor_size!r}")
+        if self.n_classes < 1:
+            raise ValueError(f"{self.name}: n_classes must be >= 1, got {self.n_classes}")
+        for which in ("train_split", "test_split"):
+            if getattr(self, which) not in self.splits:
+                raise ValueError(f"{self.name}: {which} {getattr(self, which)!r} is not one of "
+                                 f"its splits {', '.join(self.splits)}")
+        if self.readout not in ("last", "mean", "all"):
+            raise ValueError(f"{self.name}: unknown readout {self.readout!r}; known: last, mean, "
+                             f"all")
+        if not isinstance(self.default_config, BinningConfig):
+            raise ValueError(f"{self.name}: default_config must be a BinningConfig")
 
 
 def candidate_dirs(data_dir, subdirs: tuple[str, ...]) -> list[Path]:
@@ -94,3 +154,18 @@ def limited(n: int, limit: int | None) -> int:
     if limit < 0:
         raise ValueError(f"limit must be >= 0, got {limit}")
     return min(n, int(limit))
+
+
+def class_ranks(labels: np.ndarray) -> np.ndarray:
+    """Rank of each sample within its class, in file order (the fixed, seedless splits use it:
+    SHD's holdout, event-digits' and the arrays task's test = every k-th sample of each class).
+
+    >>> class_ranks(np.array([3, 1, 3, 3, 1])).tolist()
+    [0, 0, 1, 2, 1]
+    """
+    labels = np.asarray(labels)
+    rank = np.zeros(len(labels), dtype=np.int64)
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        rank[idx] = np.arange(len(idx))
+    return rank

@@ -39,9 +39,11 @@ from typing import Iterator
 
 import numpy as np
 
-from surnn_neuro.datasets.base import EventSplit, Sample, archive_hint, candidate_dirs, limited
+from surnn_neuro.datasets.base import (DatasetSpec, EventSplit, Sample, archive_hint,
+                                      candidate_dirs, limited)
 from surnn_neuro.datasets.events import (EVENT_DTYPE, check_addresses, check_timestamps,
                                          validate_events)
+from surnn_neuro.datasets.transforms import BinningConfig
 from surnn_neuro.errors import UserError
 
 TITLE = "DVS128 Gesture"
@@ -310,3 +312,22 @@ def open_split(data_dir, split: str) -> EventSplit:
 def detect(folder: Path) -> bool:
     return (any((folder / f).is_file() for f in TRIAL_LISTS.values())
             or any((folder / n).is_dir() for n in NPY_DIRS.values()))
+
+
+def available(folder: Path) -> tuple[str, ...]:
+    """Splits present in ``folder`` in either layout."""
+    return tuple(s for s in SPLITS
+                 if (folder / TRIAL_LISTS[s]).is_file() or (folder / NPY_DIRS[s]).is_dir())
+
+
+#: 40 bins over 2 s, 4×4 spatial pooling: V = 2 · 32 · 32 = 2048.
+SPEC = DatasetSpec(
+    name="dvs-gesture", title=TITLE, kind="camera", sensor_size=SENSOR_SIZE, n_classes=N_CLASSES,
+    splits=SPLITS, default_config=BinningConfig(n_bins=40, duration_us=2_000_000, spatial_factor=4),
+    readout="mean",
+    files="trials_to_train.txt, trials_to_test.txt, userNN_<lighting>.aedat, "
+          "userNN_<lighting>_labels.csv (or tonic's ibmGestureTrain/, ibmGestureTest/)",
+    urls=(URL,), open_split=open_split, detect=detect, available=available, subdirs=SUBDIRS,
+    archive_names=("DvsGesture", "ibmGestureTrain", "ibmGestureTest"),
+    reader_version=READER_VERSION)
+SPECS = (SPEC,)

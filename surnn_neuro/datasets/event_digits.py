@@ -22,7 +22,7 @@ average (min 384, max 702); the path is closed, so every pixel emits as many ON 
 (fixed, stratified 80/20, no seed): within each class, in the order of ``load_digits``, every fifth
 sample (class ranks 4, 9, 14, …) is in ``test`` (355 samples), the rest in ``train`` (1442).
 
-Default binning (``surnn_neuro.datasets.DATASETS["event-digits"]``): T = 30 bins of 10 ms over
+Default binning (:data:`SPEC`): T = 30 bins of 10 ms over
 300 ms, counts, V = 2 · 12 · 12 = 288.
 """
 
@@ -33,8 +33,9 @@ from pathlib import Path
 
 import numpy as np
 
-from surnn_neuro.datasets.base import EventSplit, Sample, limited
+from surnn_neuro.datasets.base import DatasetSpec, EventSplit, Sample, class_ranks, limited
 from surnn_neuro.datasets.events import EVENT_DTYPE
+from surnn_neuro.datasets.transforms import BinningConfig
 from surnn_neuro.errors import UserError
 
 TITLE = "event-digits (scikit-learn digits through a simulated event camera)"
@@ -124,11 +125,7 @@ def split_indices(labels: np.ndarray, split: str) -> np.ndarray:
         raise UserError(f"event-digits: unknown split {split!r}; known: {', '.join(SPLITS)}")
     if split == "all":
         return np.arange(len(labels))
-    rank = np.zeros(len(labels), dtype=np.int64)
-    for c in np.unique(labels):
-        idx = np.flatnonzero(labels == c)
-        rank[idx] = np.arange(len(idx))
-    test = rank % TEST_EVERY == TEST_EVERY - 1
+    test = class_ranks(labels) % TEST_EVERY == TEST_EVERY - 1
     return np.flatnonzero(test if split == "test" else ~test)
 
 
@@ -210,14 +207,6 @@ def encode_digits(images: np.ndarray, encoding: DigitsEncoding = DEFAULT_ENCODIN
     return out
 
 
-def load_event_digits(split: str = "train", encoding: DigitsEncoding = DEFAULT_ENCODING,
-                      limit: int | None = None) -> tuple[list[np.ndarray], np.ndarray]:
-    """Event streams and labels (int64) of ``split`` ("train", "test" or "all")."""
-    images, labels = load_images()
-    idx = split_indices(labels, split)[:limited(len(labels), limit)]
-    return encode_digits(images[idx], encoding), labels[idx]
-
-
 def open_split(split: str, encoding: DigitsEncoding = DEFAULT_ENCODING) -> EventSplit:
     """The split as an :class:`EventSplit` (encoded lazily, in one batch, when read)."""
     images, labels = load_images()
@@ -230,3 +219,24 @@ def open_split(split: str, encoding: DigitsEncoding = DEFAULT_ENCODING) -> Event
 
     return EventSplit("event-digits", split, source_file().parent, len(idx), (source_file(),),
                       CLASSES, encoding.sensor_size, read, {"encoding": encoding})
+
+
+def _open(data_dir, split: str) -> EventSplit:
+    return open_split(split)  # built in: no data directory
+
+
+def _detect(folder: Path) -> bool:
+    return False  # never found on disk: ``data check event-digits`` names it
+
+
+def _available(folder: Path) -> tuple[str, ...]:
+    return ("train", "test")
+
+
+#: 30 bins of 10 ms over the 300 ms path, counts: V = 2 · 12 · 12 = 288.
+SPEC = DatasetSpec(
+    name="event-digits", title=TITLE, kind="camera", sensor_size=SENSOR_SIZE, n_classes=10,
+    splits=SPLITS, default_config=BinningConfig(n_bins=30, duration_us=300_000), readout="last",
+    files="none (built from sklearn.datasets.load_digits)", urls=(), open_split=_open,
+    detect=_detect, available=_available, reader_version=READER_VERSION)
+SPECS = (SPEC,)

@@ -19,6 +19,11 @@ with ``astype(int)`` where it needs an index.
 
 A sensor size is tonic's ``(W, H, P)`` tuple: width (or number of channels), height, polarities.
 Audio datasets use ``(700, 1, 1)``.
+
+Other layouts come in through :func:`as_events`: any structured array with tonic's field names, in
+any order and of any integer widths (tonic's own datasets use int64 fields, or int16 / bool), and
+the audio layout without ``y`` (tonic's SHD/SSC: ``t, x, p`` with ``p = 1`` on a sensor with one
+polarity).
 """
 
 from __future__ import annotations
@@ -122,3 +127,76 @@ def event_stats(events: np.ndarray) -> tuple[int, int]:
     n = int(events.size)
     dur = int(events["t"][-1] - events["t"][0]) if n > 1 else 0
     return n, dur
+
+
+_INT16_MAX = np.iinfo(np.int16).max
+
+
+def _as_int64(values: np.ndarray, field: str, where: str, sample) -> np.ndarray:
+    if values.dtype == np.uint64 and values.size and values.max() > np.iinfo(np.int64).max:
+        raise UserError(f"{where}: sample {sample}: field {field!r} holds {int(values.max())}, "
+                        f"beyond int64")
+    return values.astype(np.int64)
+
+
+def as_events(events, sensor_size: SensorSize, where: str = "events", sample=0) -> np.ndarray:
+    """Any tonic-style event array as :data:`EVENT_DTYPE`, checked; arrays already of
+    :data:`EVENT_DTYPE` are returned as they are (every reader has validated them).
+
+    Accepted: a 1-D structured array with fields ``t`` and ``x`` and optionally ``y`` and ``p``
+    (extra fields are ignored), in any order, each of any integer dtype (``p`` also bool). Without
+    ``y`` (audio layout) the sensor must have ``H = 1`` and ``y = 0``; without ``p``, ``p = 0``. On a
+    single-polarity sensor (``P = 1``) the polarity field may hold one value, mapped to 0 (tonic's
+    rule in ``ToFrame``: its SHD stores ``p = 1`` with sensor (700, 1, 1)); two values are an error.
+    Then :func:`check_timestamps` and :func:`check_addresses` run on the values before they are
+    narrowed, so nothing wraps. UserError naming ``where`` and ``sample`` for any problem.
+
+    >>> tonic_like = np.array([(5, 2, 1), (9, 0, 1)], dtype=[("t", "<i8"), ("x", "<i8"), ("p", "<i8")])
+    >>> ev = as_events(tonic_like, (3, 1, 1))
+    >>> ev.dtype == EVENT_DTYPE, ev["x"].tolist(), ev["y"].tolist(), ev["p"].tolist()
+    (True, [2, 0], [0, 0], [0, 0])
+    """
+    if isinstance(events, np.ndarray) and events.dtype == EVENT_DTYPE:
+        return events
+    names = getattr(getattr(events, "dtype", None), "names", None)
+    if not isinstance(events, np.ndarray) or names is None or events.ndim != 1:
+        shape = getattr(events, "shape", None)
+        got = f"{type(events).__name__}" + (f" of shape {tuple(shape)}" if shape is not None else "")
+        frames = (" (frames? leave tonic's ToFrame out of the transform: the events are binned "
+                  "here)" if isinstance(events, np.ndarray) and names is None and events.ndim > 1
+                  else "")
+        raise UserError(f"{where}: sample {sample}: expected a 1-D structured event array with "
+                        f"fields t, x[, y][, p] (tonic's layout), got {got}{frames}")
+    missing = [f for f in ("t", "x") if f not in names]
+    if missing:
+        raise UserError(f"{where}: sample {sample}: events have no field {', '.join(missing)} "
+                        f"(fields: {', '.join(names)}); expected t (µs), x[, y][, p]")
+    for f in ("t", "x", "y", "p"):
+        if f in names and events.dtype[f].kind not in ("iub" if f == "p" else "iu"):
+            what = "timestamps (µs)" if f == "t" else "addresses"
+            raise UserError(f"{where}: sample {sample}: field {f!r} has dtype {events.dtype[f]}; "
+                            f"{what} must be integers (e.g. np.rint(t).astype(np.int64))")
+    W, H, P = (int(s) for s in sensor_size)
+    if max(W, H) > _INT16_MAX + 1:
+        raise ValueError(f"sensor {W}×{H} exceeds the int16 addresses of EVENT_DTYPE")
+    t = _as_int64(events["t"], "t", where, sample)
+    x = _as_int64(events["x"], "x", where, sample)
+    if "y" in names:
+        y = _as_int64(events["y"], "y", where, sample)
+    elif H != 1:
+        raise UserError(f"{where}: sample {sample}: events have no y field (audio layout) but the "
+                        f"sensor has H = {H} rows")
+    else:
+        y = np.zeros_like(x)
+    p = events["p"].astype(np.int64) if "p" in names else np.zeros_like(x)
+    if P == 1 and p.size:
+        lo, hi = int(p.min()), int(p.max())
+        if lo != hi:
+            raise UserError(f"{where}: sample {sample}: the sensor has one polarity (P = 1) but the "
+                            f"events hold polarities {lo} and {hi}")
+        p = np.zeros_like(p)
+    check_timestamps(t, where, sample)
+    check_addresses(x, y, p, sensor_size, where, sample)
+    out = np.empty(len(t), dtype=EVENT_DTYPE)
+    out["t"], out["x"], out["y"], out["p"] = t, x, y, p
+    return out

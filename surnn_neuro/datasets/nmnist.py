@@ -21,8 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from surnn_neuro.datasets.base import EventSplit, Sample, archive_hint, candidate_dirs, limited
+from surnn_neuro.datasets.base import (DatasetSpec, EventSplit, Sample, archive_hint,
+                                      candidate_dirs, limited)
 from surnn_neuro.datasets.events import EVENT_DTYPE, check_addresses, check_timestamps
+from surnn_neuro.datasets.transforms import BinningConfig
 from surnn_neuro.errors import UserError
 
 TITLE = "N-MNIST"
@@ -121,3 +123,18 @@ def open_split(data_dir, split: str) -> EventSplit:
 
 def detect(folder: Path) -> bool:
     return any(_split_dir(folder, s) is not None for s in SPLITS)
+
+
+def available(folder: Path) -> tuple[str, ...]:
+    """Splits whose folder is in ``folder``."""
+    return tuple(s for s in SPLITS if _split_dir(folder, s) is not None)
+
+
+#: 20 bins over the 300 ms of three saccades, 2×2 spatial pooling: V = 2 · 17 · 17 = 578.
+SPEC = DatasetSpec(
+    name="nmnist", title=TITLE, kind="camera", sensor_size=SENSOR_SIZE, n_classes=len(CLASSES),
+    splits=SPLITS, default_config=BinningConfig(n_bins=20, duration_us=300_000, spatial_factor=2),
+    readout="last", files="Train/<digit>/*.bin, Test/<digit>/*.bin", urls=(URL,),
+    open_split=open_split, detect=detect, available=available, subdirs=SUBDIRS,
+    archive_names=("train", "test", "Train", "Test"), reader_version=READER_VERSION)
+SPECS = (SPEC,)

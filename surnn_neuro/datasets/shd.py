@@ -23,13 +23,16 @@ involved, so the split is the same everywhere.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
-from surnn_neuro.datasets.base import EventSplit, Sample, archive_hint, candidate_dirs, limited
+from surnn_neuro.datasets.base import (DatasetSpec, EventSplit, Sample, archive_hint,
+                                      candidate_dirs, class_ranks, limited)
 from surnn_neuro.datasets.events import EVENT_DTYPE, check_addresses, check_timestamps
+from surnn_neuro.datasets.transforms import BinningConfig
 from surnn_neuro.errors import UserError
 
 N_CHANNELS = 700
@@ -136,11 +139,7 @@ def holdout_indices(labels: np.ndarray, part: str) -> np.ndarray:
     >>> holdout_indices(np.array([0] * 12 + [1] * 3), "valid").tolist()  # 10th of class 0
     [9]
     """
-    rank = np.zeros(len(labels), dtype=np.int64)
-    for c in np.unique(labels):
-        idx = np.flatnonzero(labels == c)
-        rank[idx] = np.arange(len(idx))
-    valid = rank % HOLDOUT_EVERY == HOLDOUT_EVERY - 1
+    valid = class_ranks(labels) % HOLDOUT_EVERY == HOLDOUT_EVERY - 1
     return np.flatnonzero(valid if part == "valid" else ~valid)
 
 
@@ -213,3 +212,31 @@ def open_split(kind: str, data_dir, split: str) -> EventSplit:
 def detect(folder: Path) -> list[str]:
     """Kinds ("shd", "ssc") whose files are in ``folder``."""
     return [k for k, s in KINDS.items() if any((folder / f).is_file() for f in s["files"].values())]
+
+
+def _detect_kind(kind: str, folder: Path) -> bool:
+    return kind in detect(folder)
+
+
+def available(kind: str, folder: Path) -> tuple[str, ...]:
+    """Splits of ``kind`` whose files are in ``folder`` (the holdout splits are not listed)."""
+    return tuple(s for s, f in KINDS[kind]["files"].items() if (folder / f).is_file())
+
+
+def _spec(kind: str, duration_us: int) -> DatasetSpec:
+    k = KINDS[kind]
+    return DatasetSpec(
+        name=kind, title=k["title"], kind="audio", sensor_size=SENSOR_SIZE,
+        n_classes=k["n_classes"], splits=SPLITS[kind],
+        default_config=BinningConfig(n_bins=100, duration_us=duration_us, channels=140),
+        readout="mean", files=expected_files(kind), urls=(URL,),
+        open_split=partial(open_split, kind), detect=partial(_detect_kind, kind),
+        available=partial(available, kind), subdirs=k["subdirs"],
+        archive_names=tuple(k["files"].values()), reader_version=READER_VERSION)
+
+
+#: SHD: 100 bins over 1.4 s (longest sample ≈ 1.37 s), 700 channels summed in 140 groups of 5.
+SHD_SPEC = _spec("shd", 1_400_000)
+#: SSC: 100 bins over 1 s (the recordings are 1 s clips), 140 channel groups.
+SSC_SPEC = _spec("ssc", 1_000_000)
+SPECS = (SHD_SPEC, SSC_SPEC)

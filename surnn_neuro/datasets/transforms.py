@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from surnn_neuro.datasets.events import EVENT_DTYPE
+from surnn_neuro.datasets.events import as_events
 
 ENCODINGS = ("count", "binary", "delta")
 
@@ -180,13 +180,17 @@ def denoise(events: np.ndarray, filter_us: int) -> np.ndarray:
 def bin_events(events: np.ndarray, sensor_size, config: BinningConfig) -> np.ndarray:
     """Frames ``(T, V)`` float32 of one sample (steps and input order in the module docstring).
 
+    ``events``: an array of :data:`~surnn_neuro.datasets.events.EVENT_DTYPE`, or any tonic-style
+    structured array (fields t, x[, y][, p] of any integer widths, audio without y), converted and
+    checked by :func:`~surnn_neuro.datasets.events.as_events` (UserError if it does not fit the
+    sensor).
+
     >>> from surnn_neuro.datasets.events import make_events
     >>> ev = make_events([0, 10, 10, 35], [0, 1, 1, 0])       # audio: x = channel
     >>> bin_events(ev, (2, 1, 1), BinningConfig(n_bins=4, duration_us=40)).tolist()
     [[1.0, 0.0], [0.0, 2.0], [0.0, 0.0], [1.0, 0.0]]
     """
-    if events.dtype != EVENT_DTYPE:
-        raise TypeError(f"events must have dtype {EVENT_DTYPE}, got {events.dtype}")
+    events = as_events(events, sensor_size)
     W2, H2, P2 = output_sensor(sensor_size, config)
     T, V = config.n_bins, W2 * H2 * P2
     if config.denoise_us:

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from surnn_neuro.datasets.task import TaskData
 from surnn_neuro.errors import UserError
 from surnn_neuro.models import MODELS, build
-from surnn_neuro.training.tasks import TaskData
+from surnn_neuro.training.losses import task_loss, task_score
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def evaluate(model, task: TaskData, split="test", batch_size=256, device=None, r
         x = x_all[s:s + batch_size].to(device).transpose(0, 1)
         y = y_all[s:s + batch_size].to(device)
         out, gates = model(x)
-        total += task.score(out, y)
+        total += task_score(task, out, y)
         n += len(y)
         rates = [float(g.sum()) for g in gates]
         per_layer = rates if per_layer is None else [a + b for a, b in zip(per_layer, rates)]
@@ -147,7 +148,7 @@ def train(cfg: TrainConfig, task: TaskData, progress=True, log=None, stop=None):
                 x = task.x_train[idx].to(device).transpose(0, 1)
                 y = task.y_train[idx].to(device)
                 out, gates = model(x)
-                loss = task.loss(out, y)
+                loss = task_loss(task, out, y)
                 if cfg.budget > 0:
                     loss = loss + cfg.budget * budget_term(gates)
                 opt.zero_grad(set_to_none=True)
@@ -168,7 +169,3 @@ def train(cfg: TrainConfig, task: TaskData, progress=True, log=None, stop=None):
     finally:
         bar.close()
     return model, {"epochs": history, "train_seconds": time.perf_counter() - t0}
-
-
-def config_dict(cfg: TrainConfig) -> dict:
-    return asdict(cfg)

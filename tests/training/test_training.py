@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 import torch
 
+from surnn_neuro.datasets.mnist import read_idx
 from surnn_neuro.errors import UserError
 from surnn_neuro.training import checkpoint as ckpt_mod
 from surnn_neuro.training.checkpoint import load_checkpoint
 from surnn_neuro.training.loop import TrainConfig
 from surnn_neuro.training.runs import evaluate_run, train_run
-from surnn_neuro.training.tasks import load_task, read_idx
+from surnn_neuro.training.tasks import load_task
 
 
 def test_adding_task_structure_and_baseline():

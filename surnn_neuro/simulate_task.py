@@ -1,8 +1,9 @@
 """Simulate an event graph on a task's data and score it with the task's metric.
 
-The glue behind ``surnn-neuro simulate``: task data (torch tensors) in, a Trace and the task metric
-out. Scoring reuses :meth:`TaskData.score`, so a simulated network is scored exactly like the torch
-model it came from.
+The task glue of ``surnn-neuro simulate`` and of the main job (command layer, DESIGN.md §4: it
+imports training and datasets downward; simulators/ knows neither). Task data (torch tensors) in, a
+Trace and the task metric out. Scoring reuses :func:`surnn_neuro.training.losses.task_score`, so a
+simulated network is scored exactly like the torch model it came from.
 """
 
 from __future__ import annotations
@@ -10,17 +11,24 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from surnn_neuro.datasets import TaskData
 from surnn_neuro.errors import UserError
 from surnn_neuro.simulators import simulate
+from surnn_neuro.training.losses import task_score
+from surnn_neuro.training.tasks import as_torch, load_task
 
 
 def task_inputs(graph, task_name, limit=None, data_dir=None, seq_len=None, split="test"):
-    """(task, x: (N, T, V) float64, y) for a graph, checking that the input sizes match."""
-    from surnn_neuro.training.tasks import load_task
-
+    """(task, x: (N, T, V) float64, y) for a graph, checking that the input sizes match.
+    ``task_name``: a task name, or a :class:`TaskData` already loaded (e.g. from
+    :func:`surnn_neuro.datasets.from_tonic`)."""
     if limit is not None and limit < 1:
         raise UserError(f"--limit: must be >= 1, got {limit}")
-    task = load_task(task_name, seq_len=seq_len, data_dir=data_dir)
+    if isinstance(task_name, TaskData):
+        task = as_torch(task_name)
+        task_name = task.name
+    else:
+        task = load_task(task_name, seq_len=seq_len, data_dir=data_dir)
     x, y = (task.x_test, task.y_test) if split == "test" else (task.x_train, task.y_train)
     if limit is not None:
         x, y = x[:limit], y[:limit]
@@ -36,7 +44,7 @@ def score_trace(task, trace, y) -> float:
     out = torch.as_tensor(trace.outputs)
     if out.dim() == 3:  # (B, T, O) -> time-first, as the torch models return readout 'all'
         out = out.transpose(0, 1)
-    return task.score(out, y) / len(y)
+    return task_score(task, out, y) / len(y)
 
 
 def _counts(trace) -> dict:
@@ -69,7 +77,8 @@ def simulate_on_array(graph, path, backend="reference", limit=None, **kw):
 
 def simulate_on_task(graph, task_name, backend="reference", limit=None, data_dir=None, seq_len=None,
                      split="test", **kw):
-    """Run ``graph`` on a task split; returns (trace, result dict with the metric and per-inference counts)."""
+    """Run ``graph`` on a task split (``task_name``: a name or a :class:`TaskData`); returns (trace,
+    result dict with the metric and per-inference counts)."""
     task, x, y = task_inputs(graph, task_name, limit, data_dir, seq_len, split)
     trace = simulate(graph, x, backend=backend, **kw)
     result = {"task": task.name, "backend": backend, "n": len(y), "metric": task.metric,
