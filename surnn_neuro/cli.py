@@ -9,7 +9,6 @@ status 2, without a traceback.
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import sys
 
@@ -18,18 +17,16 @@ from surnn_neuro.errors import UserError
 PROG = "surnn-neuro"
 
 
-def _parse_options(pairs) -> dict:
-    """``--option key=value`` pairs; values are Python literals (numbers, tuples, True) or strings."""
-    out = {}
-    for pair in pairs or ():
-        if "=" not in pair:
-            raise UserError(f"--option {pair!r}: expected KEY=VALUE, e.g. --option harmonics=4")
-        key, value = pair.split("=", 1)
-        try:
-            out[key.strip()] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            out[key.strip()] = value
-    return out
+def _parse_options(model: str, pairs) -> dict:
+    """``--option KEY=VALUE`` pairs as the model's typed, checked options (models/options.py)."""
+    from surnn_neuro.models import MODELS, parse_options
+
+    if model not in MODELS:
+        raise UserError(f"--model: unknown model {model!r}; known: {', '.join(MODELS)}")
+    try:
+        return parse_options(model, pairs)
+    except ValueError as e:
+        raise UserError(f"--{e}" if str(e).startswith("option ") else f"--option {e}") from None
 
 
 def _add_train_args(p: argparse.ArgumentParser, task_required=True):
@@ -81,7 +78,7 @@ def cmd_train(args):
 
     cfg = TrainConfig(task=args.task, model=args.model, hidden=args.hidden, layers=args.layers,
                       epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, budget=args.budget,
-                      seq_len=args.seq_len, seed=args.seed, options=_parse_options(args.option),
+                      seq_len=args.seq_len, seed=args.seed, options=_parse_options(args.model, args.option),
                       data_dir=_data_location(args), device=args.device,
                       threads=args.threads)
     metrics = train_run(cfg, args.out, progress=not args.quiet)
@@ -116,8 +113,8 @@ def cmd_tasks(args):
     for name in EVENT_TASKS:
         print(f"  {name:15s} event dataset (--data-dir; see docs/datasets.md)")
     print("models:")
-    for name, (cell, _, desc) in MODELS.items():
-        print(f"  {name:15s} {desc}")
+    for name, spec in MODELS.items():
+        print(f"  {name:15s} {spec.description}")
 
 
 def cmd_convert(args):

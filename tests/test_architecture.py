@@ -70,7 +70,9 @@ def _imports(mod: str) -> set:
                 anchor = mod.split(".") if is_pkg else mod.split(".")[:-1]
                 anchor = anchor[: len(anchor) - (node.level - 1)]
                 base = ".".join(anchor + ([base] if base else []))
-            names = [f"{base}.{a.name}" for a in node.names] + [base]
+            # ``from pkg import submodule`` depends on the submodule; any other name on ``pkg`` itself
+            subs = [f"{base}.{a.name}" for a in node.names if f"{base}.{a.name}" in MODULES]
+            names = subs + ([base] if len(subs) < len(node.names) else [])
         else:
             continue
         for n in names:

@@ -5,7 +5,8 @@
 ['clockwork', 'gru', 'phased']
 """
 
-from surnn_neuro.models.network import (MODELS, READOUTS, SelectiveUpdateNetwork, build,
-                                        from_config, model_options)
+from surnn_neuro.models.network import (MODELS, READOUTS, ModelSpec, SelectiveUpdateNetwork, build, check_options,
+                                        from_config, model_options, option_specs, parse_options)
 
-__all__ = ["MODELS", "READOUTS", "SelectiveUpdateNetwork", "build", "from_config", "model_options"]
+__all__ = ["MODELS", "READOUTS", "ModelSpec", "SelectiveUpdateNetwork", "build", "check_options", "from_config",
+           "model_options", "option_specs", "parse_options"]

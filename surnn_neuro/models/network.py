@@ -12,7 +12,7 @@ because both would break the linearity in h that exact event-driven execution re
 
 from __future__ import annotations
 
-import inspect
+from typing import Callable, NamedTuple
 
 import torch
 from torch import nn
@@ -21,63 +21,108 @@ from surnn_neuro.ir.cells import cell_spec
 from surnn_neuro.models.gates import (AlwaysGate, ClockworkGate, CoordinatorGate, PhasedGate,
                                       RandomGate, SkipGate, TemporalGate)
 from surnn_neuro.models.layer import SelectiveUpdateLayer
+from surnn_neuro.models import options as O
 from surnn_neuro.models.surrogates import SURROGATES, get_surrogate
 
 READOUTS = ("last", "mean", "all")
 
 
-def _temporal(V, H, seq_len=64, harmonics=4, duty=0.3, period_max=None, learn_omega=False,
+def _temporal(V, H, seq_len, harmonics=4, duty=0.3, period_max=None, learn_omega=False,
               surrogate="multi-gaussian", learn_gate=True):
     return TemporalGate(H, harmonics=harmonics, period_max=period_max or max(2, seq_len), duty=duty,
-                        learn_omega=learn_omega, surrogate=get_surrogate(surrogate),
-                        learn_gate=bool(learn_gate))
+                        learn_omega=learn_omega, surrogate=get_surrogate(surrogate), learn_gate=learn_gate)
 
 
-def _coordinator(V, H, anneal=True):
+def _coordinator(V, H, seq_len, anneal=True):
     return CoordinatorGate(V, H, anneal=anneal)
 
 
-def _skip(V, H):
+def _skip(V, H, seq_len):
     return SkipGate(H)
 
 
-def _clockwork(V, H, periods=(1, 2, 4, 8)):
+def _clockwork(V, H, seq_len, periods=(1, 2, 4, 8)):
     return ClockworkGate(H, periods=periods)
 
 
-def _phased(V, H, seq_len=64, period_max=None, r_on=0.2):
+def _phased(V, H, seq_len, period_max=None, r_on=0.2):
     return PhasedGate(H, period_max=period_max or max(2, seq_len), r_on=r_on)
 
 
-def _random(V, H, rate=0.5, seed=0):
+def _random(V, H, seq_len, rate=0.5, seed=0):
     return RandomGate(H, rate=rate, seed=seed)
 
 
-def _always(V, H):
+def _always(V, H, seq_len):
     return AlwaysGate(H)
 
 
-#: model name -> (cell, gate factory, description)
+class ModelSpec(NamedTuple):
+    """One model: its cell kind, its gate factory ``(V, H, seq_len, **options) -> Gate``, a
+    description and the typed options of its gate (:mod:`surnn_neuro.models.options`)."""
+
+    cell: str
+    gate: Callable
+    description: str
+    options: tuple
+
+
+_TEMPORAL_OPTIONS = (O.HARMONICS, O.DUTY, O.PERIOD_MAX, O.LEARN_OMEGA, O.surrogate_option(SURROGATES), O.LEARN_GATE)
+
+#: model name -> :class:`ModelSpec`
 MODELS = {
-    "sugru": ("gru", _temporal, "GRU with the suRNN temporal (oscillator) gate"),
-    "surnn": ("rnn", _temporal, "tanh RNN with the suRNN temporal gate"),
-    "sarnn": ("gru", _coordinator, "GRU with the SA-RNN coordinator gate"),
-    "gru": ("gru", _always, "dense GRU (gate always open)"),
-    "skiprnn": ("gru", _skip, "GRU with one Skip RNN gate per sample"),
-    "clockwork": ("rnn", _clockwork, "Clockwork RNN (fixed module periods)"),
-    "phased": ("lstm", _phased, "LSTM with a binary Phased LSTM time gate"),
-    "random": ("gru", _random, "GRU with random updates at a fixed rate"),
+    "sugru": ModelSpec("gru", _temporal, "GRU with the suRNN temporal (oscillator) gate", _TEMPORAL_OPTIONS),
+    "surnn": ModelSpec("rnn", _temporal, "tanh RNN with the suRNN temporal gate", _TEMPORAL_OPTIONS),
+    "sarnn": ModelSpec("gru", _coordinator, "GRU with the SA-RNN coordinator gate", (O.ANNEAL,)),
+    "gru": ModelSpec("gru", _always, "dense GRU (gate always open)", ()),
+    "skiprnn": ModelSpec("gru", _skip, "GRU with one Skip RNN gate per sample", ()),
+    "clockwork": ModelSpec("rnn", _clockwork, "Clockwork RNN (fixed module periods)", (O.PERIODS,)),
+    "phased": ModelSpec("lstm", _phased, "LSTM with a binary Phased LSTM time gate", (O.PERIOD_MAX, O.R_ON)),
+    "random": ModelSpec("gru", _random, "GRU with random updates at a fixed rate", (O.RATE, O.SEED)),
 }
 
-#: options every model takes (the rest are its gate's)
-COMMON_OPTIONS = ("layers", "readout", "seq_len")
+#: options every model takes (the rest are its gate's); ``layers`` is an argument of :func:`build`
+COMMON_OPTIONS = (O.READOUT, O.SEQ_LEN)
+
+
+def option_specs(name: str) -> dict:
+    """``{option name: Option}`` of a model (common options first)."""
+    _check_name(name)
+    return {o.name: o for o in COMMON_OPTIONS + MODELS[name].options}
 
 
 def model_options(name: str) -> tuple:
-    """The keyword options a model accepts."""
-    _check_name(name)
-    params = inspect.signature(MODELS[name][1]).parameters
-    return COMMON_OPTIONS + tuple(p for p in params if p not in ("V", "H", "seq_len"))
+    """The keyword options a model accepts (``layers`` and the :func:`option_specs`)."""
+    return ("layers",) + tuple(option_specs(name))
+
+
+def check_options(name: str, options: dict) -> dict:
+    """``options`` validated and normalised by their :class:`~surnn_neuro.models.options.Option`;
+    ValueError naming an unknown option (with the known ones) or a bad value."""
+    specs = option_specs(name)
+    unknown = sorted(set(options) - set(specs))
+    if unknown:
+        raise ValueError(f"model {name!r}: unknown option(s) {', '.join(unknown)}; known: {', '.join(specs)}")
+    return {k: specs[k].check(v) for k, v in options.items()}
+
+
+def parse_options(name: str, pairs) -> dict:
+    """Command-line ``KEY=VALUE`` strings of model ``name`` as typed, checked options (ValueError
+    naming the pair and what the option accepts)."""
+    specs = option_specs(name)
+    out = {}
+    for pair in pairs or ():
+        if "=" not in pair:
+            raise ValueError(f"{pair!r}: expected KEY=VALUE, e.g. --option harmonics=4")
+        key, value = (p.strip() for p in pair.split("=", 1))
+        if key == "layers":
+            raise ValueError("layers: give the number of layers with --layers, not --option")
+        if key not in specs:
+            raise ValueError(f"model {name!r}: unknown option {key!r}; known: {', '.join(specs)}")
+        if key in out:
+            raise ValueError(f"{key}: given twice")
+        out[key] = specs[key].parse(value)
+    return out
 
 
 def _check_name(name):
@@ -119,12 +164,14 @@ class SelectiveUpdateNetwork(nn.Module):
         return out, gates
 
 
-def build(name: str, input_size: int, hidden_size: int, output_size: int, **options) -> SelectiveUpdateNetwork:
+def build(name: str, input_size: int, hidden_size: int, output_size: int, layers: int | None = None,
+          **options) -> SelectiveUpdateNetwork:
     """Build a model by name (see :data:`MODELS`).
 
-    Common options: ``layers`` (default 1), ``readout`` ("last", "mean" or "all"), ``seq_len`` (the
-    training length; sets the default oscillator/phased period range). Gate options per model:
-    :func:`model_options`. Unknown options raise ValueError naming them and the known ones.
+    ``layers`` (default 1) stacked layers. Common options: ``readout`` ("last", "mean" or "all"),
+    ``seq_len`` (the training length; sets the default oscillator/phased period range, 64 if not
+    given). Gate options per model: :func:`option_specs`, each checked by its type and bounds; unknown
+    options raise ValueError naming them and the known ones.
 
     >>> m = build("sugru", 1, 8, 10, seq_len=64)
     >>> out, gates = m(torch.zeros(64, 2, 1))
@@ -132,34 +179,29 @@ def build(name: str, input_size: int, hidden_size: int, output_size: int, **opti
     ((2, 10), (64, 2, 8))
     """
     _check_name(name)
-    known = model_options(name)
-    unknown = sorted(set(options) - set(known))
-    if unknown:
-        raise ValueError(f"model {name!r}: unknown option(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    checked = check_options(name, options)
     if min(input_size, hidden_size, output_size) < 1:
         raise ValueError("input_size, hidden_size and output_size must be >= 1")
-    opts = dict(options)
-    n_layers = int(opts.pop("layers", 1))
-    readout_mode = opts.pop("readout", "last")
-    seq_len = int(opts.pop("seq_len", 64))
-    if n_layers < 1:
-        raise ValueError(f"layers must be >= 1, got {n_layers}")
-    if "surrogate" in opts and opts["surrogate"] not in SURROGATES:
-        raise ValueError(f"unknown surrogate {opts['surrogate']!r}; known: {', '.join(SURROGATES)}")
-    cell, gate_factory, _ = MODELS[name]
-    gate_params = inspect.signature(gate_factory).parameters
-    if "seq_len" in gate_params:
-        opts["seq_len"] = seq_len
-    layers = []
+    n_layers = 1 if layers is None else layers
+    if isinstance(n_layers, bool) or not isinstance(n_layers, int) or n_layers < 1:
+        raise ValueError(f"layers must be an integer >= 1, got {layers!r}")
+    gate_opts = dict(checked)
+    readout_mode = gate_opts.pop("readout", "last")
+    seq_len = gate_opts.pop("seq_len", 64)
+    spec = MODELS[name]
+    blocks = cell_spec(spec.cell).n_blocks
+    net_layers = []
     v = input_size
     for _ in range(n_layers):
-        gate = gate_factory(v, hidden_size, **opts)
-        mask = gate.recurrent_mask(blocks=cell_spec(cell).n_blocks) if isinstance(gate, ClockworkGate) else None
-        layers.append(SelectiveUpdateLayer(cell, v, hidden_size, gate, recurrent_mask=mask))
+        gate = spec.gate(v, hidden_size, seq_len, **gate_opts)
+        mask = gate.recurrent_mask(blocks=blocks) if isinstance(gate, ClockworkGate) else None
+        net_layers.append(SelectiveUpdateLayer(spec.cell, v, hidden_size, gate, recurrent_mask=mask))
         v = hidden_size
+    # the config records the options as given (and layers if given): from_config rebuilds the same model
+    recorded = dict(options) if layers is None else dict(options, layers=layers)
     config = dict(name=name, input_size=input_size, hidden_size=hidden_size, output_size=output_size,
-                  options=dict(options))
-    return SelectiveUpdateNetwork(layers, nn.Linear(hidden_size, output_size), readout_mode, config)
+                  options=recorded)
+    return SelectiveUpdateNetwork(net_layers, nn.Linear(hidden_size, output_size), readout_mode, config)
 
 
 def from_config(config: dict) -> SelectiveUpdateNetwork:
