@@ -112,7 +112,6 @@ def throughput(steps: int, seed: int, repeats: int) -> dict:
 
 
 def digits(epochs: int, subset: int | None, hidden: int, seed: int) -> dict:
-    import torch
 
     from surnn_neuro.converters.torch_to_ir import to_graph
     from surnn_neuro.simulators import reference

@@ -57,7 +57,7 @@ class _TrainGate(nn.Module):
         return train
 
 
-class OscillatorGate(_TrainGate):
+class OscillatorNeurons(_TrainGate):
     """suRNN oscillator neurons: ``g_t = neuron(a_t)``, ``a_t = b + Σ_k α_k sin(ω_k t + φ_k)`` in
     float64 (memoryless, so all T steps go through the neuron at once)."""
 
@@ -85,7 +85,7 @@ class OscillatorGate(_TrainGate):
         return spk.to(like.dtype)
 
 
-class ScheduleGate(_TrainGate):
+class ScheduleTrain(_TrainGate):
     """A fixed spike train: ``mask[t mod P]`` (periodic) or ``mask[t]`` (t < P)."""
 
     kind = "schedule"
@@ -100,7 +100,7 @@ class ScheduleGate(_TrainGate):
         return schedule_train(self.mask, n_steps, self.periodic, self.node_name).to(like.dtype)
 
 
-class AlwaysGate(_TrainGate):
+class AlwaysTrain(_TrainGate):
     """A spike at every step (the dense baseline)."""
 
     kind = "always"
@@ -113,7 +113,7 @@ class AlwaysGate(_TrainGate):
         return like.new_ones(n_steps, self.size)
 
 
-class ThresholdGate(nn.Module):
+class ThresholdNeurons(nn.Module):
     """SA-RNN coordinator neurons: ``g_t = neuron(w_self ⊙ h_{t-1} + W_in x_t + bias)`` (strict > 0).
 
     The input synapse ``(W_in, bias)`` listens to the layer's input events (the caller forms its
@@ -146,7 +146,7 @@ class ThresholdGate(nn.Module):
         return threshold_receive(delta, acc, self.w_self), mem
 
 
-class GlobalGate(nn.Module):
+class SkipNeuron(nn.Module):
     """Skip-RNN gate: one neuron per sample, ``u_t = neuron(ũ_t)`` at threshold ½ (strict).
 
     ``ũ_0 = init_prob``; after an update ``Δũ = σ(w·h_t + b)`` with ``w·h`` a sigma accumulator fed by
@@ -185,8 +185,8 @@ class GlobalGate(nn.Module):
 
 
 #: gate node kind -> event gate module (one table; unknown kinds fail listing the known ones)
-GATES = {"oscillator": OscillatorGate, "threshold": ThresholdGate, "schedule": ScheduleGate,
-         "global": GlobalGate, "always": AlwaysGate}
+GATES = {"oscillator": OscillatorNeurons, "threshold": ThresholdNeurons, "schedule": ScheduleTrain,
+         "global": SkipNeuron, "always": AlwaysTrain}
 
 
 def gate_module(node, idiom: Idiom, learn_omega: bool = False, who: str = "converter") -> nn.Module:

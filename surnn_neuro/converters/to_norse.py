@@ -52,7 +52,6 @@ from __future__ import annotations
 import warnings
 from typing import NamedTuple, Optional, Tuple
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn

@@ -10,15 +10,15 @@ passed in and out at every step, synapses as ``nn.Linear``):
 ==============  ==========================================================================================
 graph node      snnTorch module
 ==============  ==========================================================================================
-oscillator      ``OscillatorGate``: ``snn.Leaky(beta=0, threshold=0)`` fed the drive
+oscillator      ``OscillatorNeurons``: ``snn.Leaky(beta=0, threshold=0)`` fed the drive
                 ``a_t = b + Σ_k α_k sin(ω_k t + φ_k)`` (input-independent, float64, all T steps at once)
-threshold       ``ThresholdGate``: ``snn.Leaky(beta=0, threshold=0)`` fed
+threshold       ``ThresholdNeurons``: ``snn.Leaky(beta=0, threshold=0)`` fed
                 ``w_self ⊙ h_{t-1} + W_in x_t + bias`` (both terms as sigma accumulators); its input
                 synapse ``synapse`` is an ``nn.Linear`` (W_in, bias)
-global          ``GlobalGate``: ``snn.Leaky(beta=0, threshold=0.5)`` with snnTorch's straight-through
+global          ``SkipNeuron``: ``snn.Leaky(beta=0, threshold=0.5)`` with snnTorch's straight-through
                 surrogate fed ``ũ_t`` (Skip RNN; ``round`` with identity gradient, as the torch model)
-schedule        ``ScheduleGate``: a fixed spike train (no neuron)
-always          ``AlwaysGate``: a spike at every step
+schedule        ``ScheduleTrain``: a fixed spike train (no neuron)
+always          ``AlwaysTrain``: a spike at every step
 layer           ``nn.Linear`` input synapse (W_ih, b_ih) + :class:`SelectiveUpdate`, a ``SpikingNeuron``
                 subclass with state ``h`` (LSTM: also ``c``) and its recurrent synapse (W_hh, b_hh)
 readout         ``nn.Linear`` (W_o, b_o) read through a sigma accumulator
@@ -60,7 +60,7 @@ snnTorch details this module relies on or works around (snnTorch 1.0.0):
   every other step only). Gate neurons therefore use ``reset_mechanism="none"``.
 - The surrogates return float32 spikes whatever the input dtype; they are cast back to the network's.
 - ``snntorch.surrogate.atan()`` and friends return closures, which ``torch.save(model)`` cannot
-  pickle; :class:`ATan` and :class:`StraightThrough` call the same autograd Functions from small
+  pickle; :class:`ATan` and :class:`StraightThroughSpike` call the same autograd Functions from small
   picklable classes.
 - Only snnTorch's public API is used (``snntorch.SpikingNeuron``, ``snntorch.Leaky``,
   ``snntorch.surrogate``).
@@ -110,7 +110,7 @@ class ATan:
 
 
 @dataclass(frozen=True)
-class StraightThrough:
+class StraightThroughSpike:
     """snnTorch's straight-through estimator as a spike function: forward ``[x > 0]`` (spikes),
     backward identity (picklable). Not :class:`surnn_neuro.models.surrogates.StraightThrough`, which
     is a pseudo-derivative ``s(a)`` (a boxcar) for our own Heaviside."""
@@ -154,7 +154,7 @@ def _idiom(spike_grad) -> Idiom:
     ``nn.Linear`` input synapses."""
 
     def neuron(threshold, kind):
-        return gate_neuron(threshold, StraightThrough() if kind == "global" else spike_grad)
+        return gate_neuron(threshold, StraightThroughSpike() if kind == "global" else spike_grad)
 
     def attach(module, w, b):
         module.synapse = _linear(w, b)
@@ -306,13 +306,13 @@ def to_snntorch(graph: EventGraph, dtype=torch.float32, spike_grad=None, learn_o
     """Build the snnTorch network of ``graph`` (weights copied from the graph, cast to ``dtype``).
 
     ``spike_grad``: surrogate of the oscillator and threshold gate neurons (default :class:`ATan`,
-    snnTorch's default; any picklable callable, e.g. :class:`StraightThrough`). The skip gate always
-    uses :class:`StraightThrough`. ``learn_omega``: make the oscillator frequencies trainable.
+    snnTorch's default; any picklable callable, e.g. :class:`StraightThroughSpike`). The skip gate always
+    uses :class:`StraightThroughSpike`. ``learn_omega``: make the oscillator frequencies trainable.
     """
     if not isinstance(graph, EventGraph):
         raise ValueError(f"to_snntorch: expected an EventGraph, got {type(graph).__name__}")
     return SnnTorchNetwork(graph, spike_grad=spike_grad, learn_omega=learn_omega).to(dtype)
 
 
-__all__ = ["ATan", "GATES", "SelectiveUpdate", "SnnTorchLayer", "SnnTorchNetwork", "StraightThrough", "gate_neuron",
+__all__ = ["ATan", "GATES", "SelectiveUpdate", "SnnTorchLayer", "SnnTorchNetwork", "StraightThroughSpike", "gate_neuron",
            "to_snntorch"]

@@ -12,7 +12,7 @@ skiprnn   SkipGate               GlobalGate(weight, bias, init_prob = 1)
 clockwork ClockworkGate          ScheduleGate(mask of one lcm period, periodic)
 random    RandomGate             ScheduleGate(the frozen inference mask, periodic)
 phased    PhasedGate             ScheduleGate(mask for t < horizon, not periodic)
-gru       AlwaysGate             AlwaysGate (the dense baseline for event and energy comparisons)
+gru       DenseGate              AlwaysGate (the dense baseline for event and energy comparisons)
 ========  =====================  ============================================================
 
 Weights are copied exactly (float32 values widened to float64). The phased gate's periods are real
@@ -57,7 +57,7 @@ def gate_node(gate: G.Gate, name: str, horizon: int):
         mask = gate.schedule(horizon).bool().cpu().numpy()
         gate.train(was)
         return ScheduleGate(name, mask=mask, periodic=False)
-    if isinstance(gate, G.AlwaysGate):
+    if isinstance(gate, G.DenseGate):
         return AlwaysGate(name, size=gate.hidden_size)
     raise ValueError(f"no event-graph node for gate {type(gate).__name__}")
 

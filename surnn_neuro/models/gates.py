@@ -101,7 +101,7 @@ class StateGate(Gate):
         return torch.stack(gates).expand(n_steps, batch, self.hidden_size)
 
 
-class AlwaysGate(Gate):
+class DenseGate(Gate):
     """g ≡ 1: the dense baseline (every neuron updates every step)."""
 
     kind = "always"

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from surnn_neuro.ir.cells import cell_spec
-from surnn_neuro.models.gates import (AlwaysGate, ClockworkGate, CoordinatorGate, PhasedGate,
+from surnn_neuro.models.gates import (DenseGate, ClockworkGate, CoordinatorGate, PhasedGate,
                                       RandomGate, SkipGate, TemporalGate)
 from surnn_neuro.models.layer import SelectiveUpdateLayer
 from surnn_neuro.models import options as O
@@ -54,7 +54,7 @@ def _random(V, H, seq_len, rate=0.5, seed=0):
 
 
 def _always(V, H, seq_len):
-    return AlwaysGate(H)
+    return DenseGate(H)
 
 
 class ModelSpec(NamedTuple):

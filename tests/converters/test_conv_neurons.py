@@ -69,13 +69,13 @@ def test_framework_quirks_the_conversions_work_around():
 def test_snntorch_surrogates_picklable_and_validated():
     import pickle
 
-    for sg in (S.ATan(3.0), S.StraightThrough()):
+    for sg in (S.ATan(3.0), S.StraightThroughSpike()):
         assert pickle.loads(pickle.dumps(sg)) == sg
     with pytest.raises(ValueError, match="ATan: alpha must be a finite number > 0"):
         S.ATan(0.0)
     # ATan backward (α/2)/(1 + (π α x/2)²): at x = 0 it is α/2 = 1.5; STE passes 1
     x = torch.zeros(2, dtype=F64, requires_grad=True)
-    (S.ATan(3.0)(x[:1]).sum() + S.StraightThrough()(x[1:]).sum()).backward()
+    (S.ATan(3.0)(x[:1]).sum() + S.StraightThroughSpike()(x[1:]).sum()).backward()
     assert x.grad.tolist() == [1.5, 1.0]
 
 

@@ -9,7 +9,7 @@ import torch
 
 from snntorch._neurons.neurons import SpikingNeuron
 from surnn_neuro.converters.to_norse import NorseNetwork, to_norse
-from surnn_neuro.converters.to_snntorch import SnnTorchNetwork, StraightThrough, to_snntorch
+from surnn_neuro.converters.to_snntorch import SnnTorchNetwork, StraightThroughSpike, to_snntorch
 from surnn_neuro.converters.torch_to_ir import to_graph
 from surnn_neuro.models import MODELS, build
 
@@ -82,7 +82,7 @@ def test_snntorch_skip_gate_uses_straight_through_like_the_model():
     # Leaky(threshold 0.5) with snnTorch's straight-through estimator: same values, same gradient.
     model = small_model("skiprnn", seed=4).double()
     net = to_snntorch(to_graph(model), dtype=torch.float64)
-    assert isinstance(net.layers[0].gate.neuron.spike_grad, StraightThrough)
+    assert isinstance(net.layers[0].gate.neuron.spike_grad, StraightThroughSpike)
     x = torch.rand(T, 2, 3, dtype=torch.float64)
     (model(x)[0].sum()).backward()
     (net(x)[0].sum()).backward()

@@ -2,8 +2,6 @@
 files, standard graphs (braille.nir, snnTorch export, nested subgraphs) import, bad files → UserError."""
 
 import importlib.util
-import subprocess
-import sys
 from pathlib import Path
 
 import h5py

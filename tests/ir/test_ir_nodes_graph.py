@@ -1,7 +1,5 @@
 """Node and graph validation: every problem is a ValueError naming the node/edge and field."""
 
-import subprocess
-import sys
 
 import numpy as np
 import pytest
