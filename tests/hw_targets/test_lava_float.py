@@ -73,3 +73,19 @@ def test_misaligned_readout_would_be_caught():
     y = states["layer1"][0] @ g.readout.weight.T + g.readout.bias  # (T, O) readout per step
     early = np.vstack([g.readout.bias, y[:-1]])  # what a one-step-misaligned read would see
     assert np.abs(early - tr.outputs[0]).max() > 1e-2
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_lava_float_matches_the_numpy_update_rule(cell, monkeypatch):
+    # the Lava float ProcessModel and the reference's numpy engine both call ir.cells.su_update; only
+    # the sigma sums differ in order (Lava's Dense multiplies the whole payload vector, the reference
+    # gathers the columns of the events), so outputs agree to float64 rounding (1e-10 is ~1e5 ulps)
+    monkeypatch.setenv(reference.ENV_NO_NUMBA, "1")
+    assert reference.engine() == "numpy"
+    g = random_graph(cells=(cell,), gate=("threshold", "oscillator", "global")[CELLS.index(cell)],
+                     hidden=(6,), input_size=3, seed=400)
+    x = random_input(g, batch=2, steps=12, seed=4)
+    ref = reference.run(g, x)
+    lav = lava_backend.run(g, x)
+    assert_same_events(ref, lav, g.layer_names)
+    np.testing.assert_allclose(lav.outputs, ref.outputs, rtol=0, atol=1e-10)
