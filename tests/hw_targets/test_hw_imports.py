@@ -18,6 +18,7 @@ def test_import_hw_targets_does_not_pull_torch_or_lava():
     assert r.returncode == 0, r.stdout + r.stderr
 
 
+@pytest.mark.lava
 def test_lava_modules_do_not_pull_torch():
     code = ("import sys, surnn_neuro.hw_targets.lava.network, surnn_neuro.hw_targets.lava.runner, "
             "surnn_neuro.hw_targets.lava.deploy, surnn_neuro.simulators.lava_backend; "
