@@ -34,7 +34,7 @@ from pathlib import Path
 from surnn_neuro.errors import UserError
 from surnn_neuro.fileio import write_json_atomic, write_text_atomic
 from surnn_neuro.reports.run import padded_table as _table
-from surnn_neuro.reports.run import read_run_records
+from surnn_neuro.reports.run import read_run_records, subset_label
 
 
 @dataclass(frozen=True)
@@ -71,8 +71,6 @@ def _train(ctx, cfg, run_dir, task, stage: str, n_train_total: int) -> dict:
 
 def _subset(ctx, what: str, n: int, total: int) -> str:
     """The label of the first ``n`` of ``total`` test samples, remembered for the report's settings."""
-    from surnn_neuro.reports.run import subset_label
-
     ctx.setdefault("subsets", {})[what] = (int(n), int(total))
     return subset_label(n, total)
 
@@ -107,7 +105,8 @@ def stage_train(ctx):
     table = _table(rows, ["model", f"accuracy % ({sub})", "update rate", "skip %", "FLOPs/seq", "params",
                           "train s"])
     head = (f"digits (pixel by pixel, T={task.seq_len}), H={hidden}, {epochs} epochs, batch {cfg.batch_size}, "
-            f"lr {cfg.lr:g}, seed {opts.seed}, {len(task.y_train)} of {ctx['n_train_total']} training samples")
+            f"lr {cfg.lr:g}, seed {opts.seed}, "
+            f"{subset_label(len(task.y_train), ctx['n_train_total'], 'training samples')}")
     print(f"\n## {head}\n")
     print(table)
     ratio = results["sugru"]["flops_per_sequence"] / results["gru"]["flops_per_sequence"]

@@ -338,13 +338,17 @@ def pareto_figure(points, reference=None, profile_label: str = "", title: str | 
 
         centres = [tuple(to_px((e, a))) for e, a in xy]
         obstacles = [Bbox.from_extents(x - r_px, y - r_px, x + r_px, y + r_px) for x, y in centres]
-        for text, e, a, color in labelled:
+        for i, (text, e, a, color) in enumerate(labelled):  # labelled[i] is the marker centres[i]
             placed = None
             cx, cy = to_px((e, a))
             # a point with a marker within 3 radii: its label goes further out, on a leader line, so
             # it cannot be read as its neighbour's
-            crowded = sum(math.hypot(cx - x, cy - y) < 3 * r_px for x, y in centres) > 1
+            near = [(x, y) for j, (x, y) in enumerate(centres) if j != i and math.hypot(cx - x, cy - y) < 3 * r_px]
+            crowded = bool(near)
             offsets = _LABEL_OFFSETS[4:] if crowded else _LABEL_OFFSETS
+            if crowded:  # try the side away from the neighbours first
+                away = 1 if cx >= sum(x for x, _ in near) / len(near) else -1
+                offsets = sorted(offsets, key=lambda o: (o[0] * away < 0, abs(o[1])))
             for dx, dy in offsets + [(10 * (1 - 2 * (i % 2)), 34 + 10 * i) for i in range(12)]:
                 far = crowded or abs(dy) > 30
                 ann = ax.annotate(text, (e, a), xytext=(dx, dy), textcoords="offset points", fontsize=8,
