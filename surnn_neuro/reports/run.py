@@ -110,7 +110,7 @@ def settings_section(runs: Sequence[Mapping], test_subsets: Mapping[str, tuple],
     """``## Settings``: the training settings of every run and the samples behind each number
     (``test_subsets`` as in :func:`smoke_notice`)."""
     tests = "\n".join(f"- {k}: {subset_label(n, total)}" for k, (n, total) in test_subsets.items())
-    body = ("Training settings of every run in this report (λ: update budget; T: time steps per sample):\n\n"
+    body = ("Training settings of the runs (λ: update budget; T: time steps per sample):\n\n"
             + settings_table(runs) + "\n\nSamples behind the numbers (every accuracy below names its subset):\n\n"
             + tests + ("\n\n" + extra if extra else ""))
     return Section("Settings", body)
