@@ -18,7 +18,11 @@ Stages (table :data:`STAGES`, run in order; ``--stages`` selects a subset):
    energy (events/report.md).
 
 Each stage reads and extends a shared context dict (paths of runs, graphs, traces) and writes its
-results under ``--out``; ``summary.json`` collects every stage's numbers.
+results under ``--out``; ``summary.json`` collects every stage's numbers. ``report.md`` is rewritten
+after every stage from the sections of the stages run so far: a smoke-run notice under ``--quick``,
+the training settings of every run (``settings.json``, one record per run folder, kept across
+invocations that share ``--out``), the samples behind each number, then one part per stage. Every
+accuracy names the test subset it was measured on (:func:`surnn_neuro.reports.run.subset_label`).
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from pathlib import Path
 
 from surnn_neuro.errors import UserError
 from surnn_neuro.fileio import write_json_atomic, write_text_atomic
+from surnn_neuro.reports.run import padded_table as _table
+from surnn_neuro.reports.run import read_run_records, subset_label
 
 
 @dataclass(frozen=True)
@@ -43,25 +49,43 @@ class RunOptions:
     lava_limit: int | None = None
 
 
-def _table(rows, headers) -> str:
-    """A markdown table (also readable as plain text)."""
-    cells = [[str(c) for c in r] for r in rows]
-    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
-    line = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |"
-    sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
-    return "\n".join([line(headers), sep] + [line(r) for r in cells])
+def _record_run(ctx, cfg, run_dir, task, stage: str, n_train_total: int) -> None:
+    """Keep the training settings of a run for the report (``settings.json`` under ``--out``)."""
+    from dataclasses import asdict
+
+    rec = {k: v for k, v in asdict(cfg).items()
+           if k in ("task", "model", "hidden", "layers", "epochs", "batch_size", "lr", "budget", "seed", "options",
+                    "device")}
+    rec.update(run=Path(run_dir).relative_to(ctx["out"]).as_posix(), stage=stage, seq_len=int(task.seq_len),
+               n_train=int(len(task.y_train)), n_train_total=int(n_train_total), n_test=int(len(task.y_test)))
+    ctx.setdefault("run_records", {})[rec["run"]] = rec
+
+
+def _train(ctx, cfg, run_dir, task, stage: str, n_train_total: int) -> dict:
+    from surnn_neuro.training.runs import train_run
+
+    m = train_run(cfg, run_dir, task=task)
+    _record_run(ctx, cfg, run_dir, task, stage, n_train_total)
+    return m
+
+
+def _subset(ctx, what: str, n: int, total: int) -> str:
+    """The label of the first ``n`` of ``total`` test samples, remembered for the report's settings."""
+    ctx.setdefault("subsets", {})[what] = (int(n), int(total))
+    return subset_label(n, total)
 
 
 def stage_train(ctx):
     """Train sugru and gru on digits; print the comparison table."""
+    from surnn_neuro.reports.report import Section
     from surnn_neuro.training.loop import TrainConfig
-    from surnn_neuro.training.runs import train_run
     from surnn_neuro.training.tasks import load_task
 
     opts: RunOptions = ctx["options"]
     epochs = opts.epochs or (2 if opts.quick else 20)
     hidden = 16 if opts.quick else opts.hidden
     task = load_task("digits")
+    ctx["n_train_total"] = len(task.y_train)
     if opts.quick:
         from dataclasses import replace
 
@@ -71,22 +95,29 @@ def stage_train(ctx):
         cfg = TrainConfig(task="digits", model=model, hidden=hidden, epochs=epochs, batch_size=32,
                           lr=5e-3, seed=opts.seed, device=opts.device)
         run_dir = ctx["out"] / "runs" / f"digits-{model}"
-        m = train_run(cfg, run_dir, task=task)
+        m = _train(ctx, cfg, run_dir, task, "train", ctx["n_train_total"])
         results[model] = {"run_dir": str(run_dir), **m}
         rows.append([model, f"{100 * m['accuracy']:.2f}", f"{m['update_rate']:.3f}",
                      f"{m['skip_percent']:.1f}", f"{m['flops_per_sequence']:.4g}", m["params"],
                      f"{m['train_seconds']:.0f}"])
-    table = _table(rows, ["model", "accuracy %", "update rate", "skip %", "FLOPs/seq", "params",
+    n_test = len(task.y_test)
+    sub = _subset(ctx, "train table (each model scored on the digits test split)", n_test, n_test)
+    table = _table(rows, ["model", f"accuracy % ({sub})", "update rate", "skip %", "FLOPs/seq", "params",
                           "train s"])
-    print(f"\n## digits (pixel by pixel, T=64), H={hidden}, {epochs} epochs, seed {opts.seed}\n")
+    head = (f"digits (pixel by pixel, T={task.seq_len}), H={hidden}, {epochs} epochs, batch {cfg.batch_size}, "
+            f"lr {cfg.lr:g}, seed {opts.seed}, "
+            f"{subset_label(len(task.y_train), ctx['n_train_total'], 'training samples')}")
+    print(f"\n## {head}\n")
     print(table)
     ratio = results["sugru"]["flops_per_sequence"] / results["gru"]["flops_per_sequence"]
-    print(f"\nsugru needs {ratio:.3f}× the FLOPs of the dense gru "
-          f"({100 * (1 - ratio):.1f} % fewer multiplications).")
+    flops = (f"sugru needs {ratio:.3f}× the FLOPs of the dense gru "
+             f"({100 * (1 - ratio):.1f} % fewer multiplications; SA-RNN's FLOPs, mean over {sub}).")
+    print("\n" + flops)
     write_text_atomic(ctx["out"] / "train_table.md", table + "\n")
+    ctx.setdefault("sections", {})["train"] = [Section(f"Training: {head}", table + "\n\n" + flops)]
     ctx["runs"] = {k: v["run_dir"] for k, v in results.items()}
     ctx["task"] = task
-    return {"digits": results, "flops_ratio_sugru_vs_gru": ratio}
+    return {"digits": results, "flops_ratio_sugru_vs_gru": ratio, "accuracy_subset": sub}
 
 
 def _ensure_runs(ctx):
@@ -112,6 +143,7 @@ def stage_spikes(ctx):
     from surnn_neuro.converters.torch_to_ir import to_graph
     from surnn_neuro.ir.io import write_graph, write_trace
     from surnn_neuro.reports.plots import plot_update_raster
+    from surnn_neuro.reports.report import Section
     from surnn_neuro.simulators import BACKENDS, simulate
     from surnn_neuro.simulate_task import score_trace
     from surnn_neuro.training.checkpoint import load_checkpoint
@@ -157,14 +189,17 @@ def stage_spikes(ctx):
                            f"{sum(int(g.sum()) for g in first.gate_spikes.values()) / n:.0f}",
                            f"{first.total('events') / n:.0f}", f"{first.total('synaptic_ops') / n:.0f}",
                            f"{first.total('neuron_updates') / n:.0f}", f"{first.total('dense_macs') / n:.0f}"])
+    sub = _subset(ctx, "spikes stage (backend agreement, event counts)", len(y), len(task.y_test))
     agree = _table(agree_rows, ["model", "backend", "gates = torch", "counts = reference",
-                                "max |out − torch|", "accuracy %"])
+                                "max |out − torch|", f"accuracy % ({sub})"])
     counts = _table(count_rows, ["model", "update rate", "gate spikes", "events", "synaptic ops",
                                  "neuron updates", "dense MACs"])
     s_ops = traces["sugru"].total("synaptic_ops") / traces["gru"].total("synaptic_ops")
-    print(f"\n## agreement: {len(y)} test samples on {', '.join(backends)}\n")
+    agree_head = f"agreement: digits, {sub}, on {', '.join(backends)}"
+    counts_head = f"events and synaptic operations per inference (reference backend, mean over {sub})"
+    print(f"\n## {agree_head}\n")
     print(agree)
-    print("\n## events and synaptic operations per inference (reference backend)\n")
+    print(f"\n## {counts_head}\n")
     print(counts)
     print(f"\nsugru needs {s_ops:.3f}× the synaptic operations of the dense gru.")
     raster = plot_update_raster(traces["sugru"].gate_spikes, out / "update_raster.png", sample=0,
@@ -173,10 +208,15 @@ def stage_spikes(ctx):
     ctx["traces"] = traces
     ok = all(r["gates_match_torch"] and r["counts_match_reference"] and r["max_abs_output_diff"] < 1e-5
              for r in result.values())
-    print(f"agreement check: {'PASS' if ok else 'FAIL'} (gates and counts identical, outputs within 1e-5)")
+    verdict = f"agreement check: {'PASS' if ok else 'FAIL'} (gates and counts identical, outputs within 1e-5)"
+    print(verdict)
     print(f"update raster: {raster}")
+    ctx.setdefault("sections", {})["spikes"] = [
+        Section(f"Backend {agree_head}", agree + "\n\n" + verdict),
+        Section(counts_head[0].upper() + counts_head[1:],
+                counts + f"\n\nsugru needs {s_ops:.3f}× the synaptic operations of the dense gru.")]
     return {"backends": backends, "agreement": result, "all_agree": ok,
-            "synaptic_ops_ratio_sugru_vs_gru": s_ops, "raster": str(raster)}
+            "synaptic_ops_ratio_sugru_vs_gru": s_ops, "raster": str(raster), "accuracy_subset": sub}
 
 
 def stage_energy(ctx):
@@ -186,12 +226,11 @@ def stage_energy(ctx):
     from surnn_neuro.converters.torch_to_ir import to_graph
     from surnn_neuro.metrics.energy import estimate
     from surnn_neuro.metrics.profiles import PROFILES
-    from surnn_neuro.reports.report import write_energy_report
+    from surnn_neuro.reports.report import energy_sections
     from surnn_neuro.simulators import simulate
     from surnn_neuro.simulate_task import score_trace
     from surnn_neuro.training.checkpoint import load_checkpoint
     from surnn_neuro.training.loop import TrainConfig
-    from surnn_neuro.training.runs import train_run
 
     opts: RunOptions = ctx["options"]
     runs = _ensure_runs(ctx)
@@ -206,7 +245,7 @@ def stage_energy(ctx):
         cfg = TrainConfig(task="digits", model="sugru", hidden=16 if opts.quick else opts.hidden,
                           epochs=opts.epochs or (2 if opts.quick else 20), batch_size=32, lr=5e-3,
                           budget=lam, seed=opts.seed, device=opts.device)
-        train_run(cfg, rd, task=task)
+        _train(ctx, cfg, rd, task, "energy", ctx.get("n_train_total", len(task.y_train)))
         run_dirs[("sugru", lam)] = str(rd)
     records = []
     for (model_name, lam), rd in run_dirs.items():
@@ -217,7 +256,10 @@ def stage_energy(ctx):
         if lam is not None:
             rec["lambda"] = lam
         records.append(rec)
-    report = write_energy_report(ctx["out"], records, title="surnn-neuro main job: sugru vs dense gru on digits")
+    sub = _subset(ctx, "energy stage (λ sweep, energy table, Pareto plots)", len(y), len(task.y_test))
+    ctx.setdefault("sections", {})["energy"] = energy_sections(
+        ctx["out"], records, accuracy_label=sub, headline=True, input_density=float(np.count_nonzero(x)) / x.size)
+    report = ctx["out"] / "report.md"
     rows, energies = [], {}
     gru_rec = next(r for r in records if r["model"] == "gru")
     base = next(r for r in records if r["model"] == "sugru" and r["lambda"] == 0.0)
@@ -227,17 +269,17 @@ def stage_energy(ctx):
         e_gd = estimate(gru_rec["trace"], prof, execution="dense").total_pJ
         energies[name] = {"sugru_pJ": e_s, "gru_event_pJ": e_g, "gru_dense_pJ": e_gd}
         rows.append([prof.name + (" (proxy)" if prof.is_proxy else ""), f"{e_s / 1e3:.1f}",
-                     f"{e_g / 1e3:.1f}", f"{e_gd / 1e3:.1f}", f"{e_s / e_gd:.3f}×"])
+                     f"{e_g / 1e3:.1f}", f"{e_gd / 1e3:.1f}", f"{e_s / e_g:.3f}×", f"{e_s / e_gd:.3f}×"])
     table = _table(rows, ["profile", "sugru nJ (events)", "gru nJ (events)", "gru nJ (dense)",
-                          "sugru / dense gru"])
-    print("\n## estimated energy per inference (estimates, not measurements)\n")
+                          "sugru / event gru", "sugru / dense gru"])
+    print(f"\n## estimated energy per inference (estimates, not measurements; mean over {sub})\n")
     print(table)
-    print("\n| model | λ | accuracy % | update rate |\n|---|---|---|---|")
+    print(f"\n| model | λ | accuracy % ({sub}) | update rate |\n|---|---|---|---|")
     for r in records:
         print(f"| {r['model']} | {r.get('lambda', '–')} | {100 * r['accuracy']:.2f} | "
               f"{r['trace'].update_rate():.3f} |")
     print(f"\nreport: {report}")
-    return {"energy_pJ": energies, "report": str(report),
+    return {"energy_pJ": energies, "report": str(report), "accuracy_subset": sub,
             "sweep": [{"model": r["model"], "lambda": r.get("lambda"), "accuracy": r["accuracy"],
                        "update_rate": r["trace"].update_rate()} for r in records]}
 
@@ -253,17 +295,19 @@ def stage_events(ctx):
     from surnn_neuro.ir.io import write_graph, write_trace
     from surnn_neuro.metrics.energy import estimate
     from surnn_neuro.metrics.profiles import PROFILES
-    from surnn_neuro.reports.report import write_energy_report
+    from surnn_neuro.reports.report import Section, energy_sections, write_report
+    from surnn_neuro.reports.run import settings_section, smoke_notice
+    from surnn_neuro.reports.tables import energy_headline, energy_table
     from surnn_neuro.simulators import BACKENDS, simulate
     from surnn_neuro.simulate_task import score_trace
     from surnn_neuro.training.checkpoint import load_checkpoint
     from surnn_neuro.training.loop import TrainConfig
-    from surnn_neuro.training.runs import train_run
     from surnn_neuro.training.tasks import load_task
 
     opts: RunOptions = ctx["options"]
     out = ctx["out"] / "events"
     task = load_task("event-digits")
+    n_train_total, n_test_total = len(task.y_train), len(task.y_test)
     if opts.quick:
         from dataclasses import replace
 
@@ -277,7 +321,7 @@ def stage_events(ctx):
                           epochs=opts.epochs or (2 if opts.quick else 20), batch_size=32, lr=5e-3,
                           seed=opts.seed, device=opts.device, options=model_opts)
         run_dir = out / "runs" / name
-        m = train_run(cfg, run_dir, task=task)
+        m = _train(ctx, cfg, run_dir, task, "events", n_train_total)
         model, _ = load_checkpoint(run_dir)
         graph = to_graph(model)
         write_graph(graph, out / "graphs" / f"event-digits-{name}.h5")
@@ -298,14 +342,35 @@ def stage_events(ctx):
         records.append({"model": name, "trace": ref, "accuracy": acc})
         result[name] = {"accuracy": acc, "update_rate": ref.update_rate(), "backends_agree": agree,
                         "train_accuracy_metrics": m["accuracy"], "loihi_nJ": e_loihi / 1e3}
-    table = _table(rows, ["model", "accuracy %", "update rate", "events", "synaptic ops",
+    sub = _subset(ctx, "events stage (event-digits)", len(task.y_test), n_test_total)
+    table = _table(rows, ["model", f"accuracy % ({sub})", "update rate", "events", "synaptic ops",
                           "of which ACs", "Loihi nJ (est.)", f"{'/'.join(backends)} agree"])
-    print(f"\n## event-digits ({task.x_test.shape[1]} bins × {task.x_test.shape[2]} inputs), per inference\n")
+    head = (f"event-digits ({task.x_test.shape[1]} bins × {task.x_test.shape[2]} inputs), per inference, "
+            f"mean over {sub}")
+    print(f"\n## {head}\n")
     print(table)
-    report = write_energy_report(out, records, title="surnn-neuro main job: event-digits")
+    density = float(np.count_nonzero(x)) / x.size
+    # the headline compares against the event-driven gru first: its dense execution also multiplies
+    # every empty input slot, so the ratio to it mostly measures how sparse event-camera input is
+    etable = energy_table(records, accuracy_label=sub)
+    headline = energy_headline(etable, input_density=density)
+    print("\n" + headline.replace("**", ""))
+    runs = [r for r in ctx["run_records"].values() if r["stage"] == "events"]
+    subsets = {"event-digits (accuracy, events, energy)": (len(task.y_test), n_test_total)}
+    secs = ([smoke_notice(runs, subsets)] if opts.quick else []) + [
+        settings_section(runs, subsets, extra=f"Input density: {100 * density:.3g} % of the "
+                                              f"{task.x_test.shape[1]}×{task.x_test.shape[2]} input slots carry an event."),
+        Section(head[0].upper() + head[1:], table)]
+    secs += energy_sections(out, records, accuracy_label=sub, headline=True, input_density=density)
+    report = write_report(out, *secs, title="surnn-neuro main job: event-digits"
+                          + (" (smoke run, --quick)" if opts.quick else ""))
     write_text_atomic(out / "events_table.md", table + "\n")
+    ctx.setdefault("sections", {})["events"] = [Section(
+        head[0].upper() + head[1:], headline + "\n\n" + table + "\n\nEnergy table, figures and settings: "
+        "[events/report.md](events/report.md).")]
     print(f"\nreport: {report}")
-    return {"models": result, "report": str(report)}
+    return {"models": result, "report": str(report), "accuracy_subset": sub, "input_density": density,
+            "headline": headline}
 
 
 def stage_lava(ctx):
@@ -313,11 +378,18 @@ def stage_lava(ctx):
     import numpy as np
 
     from surnn_neuro.hw_targets.lava import deploy
+    from surnn_neuro.hw_targets.lava._mp import lava_missing_reason
     from surnn_neuro.ir.io import read_graph
+    from surnn_neuro.reports.report import Section
     from surnn_neuro.simulators import simulate
     from surnn_neuro.simulate_task import score_trace
 
     opts: RunOptions = ctx["options"]
+    no_lava = lava_missing_reason()
+    if no_lava:  # only in a default run: run_pipeline refuses --stages lava without Lava
+        print(f"skipped: {no_lava}")
+        ctx.setdefault("sections", {})["lava"] = [Section("Lava: skipped", f"Not run: {no_lava}.")]
+        return {"skipped": no_lava}
     _ensure_runs(ctx)
     task = ctx["task"]
     graph_path = ctx["out"] / "graphs" / "digits-sugru.h5"
@@ -349,22 +421,41 @@ def stage_lava(ctx):
                            "counts_match_reference": same_counts, "counts_that_differ": differ, "max_abs_output_diff": diff,
                            "same_prediction_fraction": agree_pred, "seconds": secs}
     ref_acc = score_trace(task, ref, y)
-    table = _table(rows, ["backend", "accuracy %", "gates = reference", "counts = reference",
+    sub = _subset(ctx, "lava stage (--lava-limit)", len(y), len(task.y_test))
+    table = _table(rows, ["backend", f"accuracy % ({sub})", "gates = reference", "counts = reference",
                           "max |out − reference|", "same prediction %", "events/inference", "wall s"])
     res = summary.get("resources", {})
-    print(f"\n## Lava (Loihi2SimCfg), sugru on digits, the first {len(y)} of {len(task.y_test)} test "
-          f"samples (--lava-limit); reference accuracy "
-          f"{100 * ref_acc:.2f} %\n")
+    head = f"Lava (Loihi2SimCfg), sugru on digits, {sub} (--lava-limit)"
+    lines = [f"reference simulator on the same samples: {100 * ref_acc:.2f} % accuracy",
+             f"fixed point minus float: {100 * (result['lava-fixed']['accuracy'] - result['lava']['accuracy']):+.2f} "
+             "accuracy points",
+             f"Loihi 2 resource estimate: {res.get('neurons_total')} neurons, {res.get('synapses_total')} "
+             f"synapses, {res.get('synaptic_memory_bytes_8bit')} B synaptic memory at 8 bits, "
+             f"{res.get('cores_needed')} of 128 cores ({res.get('chips_needed')} chip)"]
+    print(f"\n## {head}; {lines[0]}\n")
     print(table)
-    print(f"\nfixed point minus float: {100 * (result['lava-fixed']['accuracy'] - result['lava']['accuracy']):+.2f} "
-          f"accuracy points")
-    print(f"Loihi 2 resource estimate: {res.get('neurons_total')} neurons, {res.get('synapses_total')} "
-          f"synapses, {res.get('synaptic_memory_bytes_8bit')} B synaptic memory at 8 bits, "
-          f"{res.get('cores_needed')} of 128 cores ({res.get('chips_needed')} chip)")
+    print("\n" + "\n".join(lines[1:]))
     print(f"process graph: {ctx['out'] / 'lava' / 'digits-sugru'}/network.pickle and summary.md")
     write_text_atomic(ctx["out"] / "lava" / "lava_table.md", table + "\n")
-    return {"n": len(y), "reference_accuracy": ref_acc, "backends": result,
+    ctx.setdefault("sections", {})["lava"] = [Section(head, table + "\n\n" + "\n".join(f"- {l}" for l in lines)
+                                                      + "\n- process graph and its summary: "
+                                                        "[lava/digits-sugru/summary.md](lava/digits-sugru/summary.md)")]
+    return {"n": len(y), "accuracy_subset": sub, "reference_accuracy": ref_acc, "backends": result,
             "resources": {k: v for k, v in res.items() if isinstance(v, (int, float))}}
+
+
+def _write_report(ctx, done) -> Path:
+    """report.md: smoke notice (--quick), settings, then the sections of the stages in ``done``."""
+    from surnn_neuro.reports.report import write_report
+    from surnn_neuro.reports.run import header_sections
+
+    quick = ctx["options"].quick
+    secs = header_sections(list(ctx["run_records"].values()), ctx.get("subsets", {}), quick=quick,
+                           stages=done, all_stages=list(STAGES))
+    for name in done:
+        secs += ctx.get("sections", {}).get(name, [])
+    title = "surnn-neuro main job: sugru vs dense gru on digits" + (" (smoke run, --quick)" if quick else "")
+    return write_report(ctx["out"], *secs, title=title)
 
 
 #: stage name -> function(ctx) -> summary dict
@@ -380,17 +471,25 @@ def run_pipeline(opts: RunOptions) -> dict:
         unknown = [s for s in selected if s not in STAGES]
         if unknown:
             raise UserError(f"--stages: unknown stage(s) {', '.join(unknown)}; known: {', '.join(STAGES)}")
+    from surnn_neuro.hw_targets.lava._mp import lava_missing_reason
+
+    # without Lava (Python 3.11+) the default run skips the lava stage; asking for it is an error
+    no_lava = lava_missing_reason() if "lava" in selected else None
+    if no_lava and opts.stages:
+        raise UserError(f"--stages lava: {no_lava}")
     out = Path(opts.out)
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out}: exists and is not a directory")
     out.mkdir(parents=True, exist_ok=True)
-    ctx = {"options": opts, "out": out}
+    ctx = {"options": opts, "out": out, "run_records": read_run_records(out / "settings.json")}
     summary = {}
-    for name in selected:
+    for i, name in enumerate(selected):
         t0 = time.perf_counter()
         print(f"\n=== stage {name} ===", flush=True)
         summary[name] = STAGES[name](ctx)
         summary[name]["seconds"] = time.perf_counter() - t0
         write_json_atomic(out / "summary.json", summary)
-    print(f"\nwrote {out}/summary.json")
+        write_json_atomic(out / "settings.json", ctx["run_records"])
+        _write_report(ctx, selected[: i + 1])
+    print(f"\nwrote {out}/summary.json and {out}/report.md")
     return summary

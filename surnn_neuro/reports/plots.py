@@ -138,17 +138,6 @@ def _pow10_label(v: float, _pos=None) -> str:
     return f"$10^{{{k}}}$" if m == 1 else f"${m:g}\\times10^{{{k}}}$"
 
 
-def _log_ticks(axis, lo: float, hi: float) -> None:
-    """Label 1, 2, 5 × 10^k on a log axis spanning few decades (the default labels only 10^k)."""
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
-    decades = math.log10(hi / lo) if lo > 0 and hi > lo else 0.0
-    subs = tuple(range(1, 10)) if decades <= 1 else (1.0, 2.0, 5.0) if decades <= 4 else (1.0,)
-    axis.set_major_locator(LogLocator(base=10, subs=subs))
-    axis.set_major_formatter(FuncFormatter(_pow10_label))
-    axis.set_minor_formatter(NullFormatter())
-
-
 # --- (2) accuracy vs energy, Pareto over λ -------------------------------------------------------
 
 def pareto_front(points) -> list:
@@ -169,8 +158,81 @@ def pareto_front(points) -> list:
     return front
 
 
-def plot_pareto(points, out_path, reference: Mapping | None = None, profile_label: str = "",
-                title: str | None = None) -> Path:
+#: λ-label offsets tried in turn (points from the marker: right/left, above/below, then further out)
+_LABEL_OFFSETS = [(6, 4), (6, -13), (-6, 4), (-6, -13), (6, 14), (-6, 14), (6, -23), (-6, -23),
+                  (14, 24), (-14, 24), (14, -33), (-14, -33)]
+def _snap_log_limits(lo: float, hi: float, subs) -> tuple:
+    """The largest tick m·10^k (m in ``subs``) at or below ``lo`` and the smallest at or above
+    ``hi``, each after a 4 % pad: the axis then ends on labelled ticks, so every point (the
+    reference star included) sits between two of them.
+
+    >>> _snap_log_limits(4.5e5, 1.32e6, (1.0, 2.0, 5.0))
+    (200000.0, 2000000.0)
+    >>> _snap_log_limits(4.5e5, 1.32e6, tuple(range(1, 10)))
+    (400000.0, 2000000.0)
+    """
+    lo, hi = lo / 1.04, hi * 1.04
+    k0, k1 = math.floor(math.log10(lo)) - 1, math.ceil(math.log10(hi)) + 1
+    ticks = sorted(float(m) * 10.0 ** k for k in range(k0, k1 + 1) for m in subs)
+    return max(t for t in ticks if t <= lo * (1 + 1e-12)), min(t for t in ticks if t >= hi * (1 - 1e-12))
+
+
+def _overlaps(b, others) -> bool:
+    return any(b.overlaps(o) for o in others)
+
+
+def _log_subs(lo: float, hi: float) -> tuple:
+    """Tick sub-multiples of a log axis spanning ``lo``..``hi``: every m·10^k up to 1.5 decades,
+    1, 2, 5 up to 4, else decades only."""
+    decades = math.log10(hi / lo) if lo > 0 and hi > lo else 0.0
+    return tuple(float(m) for m in range(1, 10)) if decades <= 1.5 else (1.0, 2.0, 5.0) if decades <= 4 else (1.0,)
+
+
+def _thin_tick_labels(ax, renderer) -> list:
+    """Blank tick labels that would collide; return the tick values left labelled.
+
+    Both axis ends are ticks (:func:`_snap_log_limits`) and always keep their label; then the
+    groups 10^k, 5·10^k, 2·10^k and the rest, in that order, each kept whole only if all of its
+    labels clear every kept label (a half-labelled group reads as uneven spacing).
+    """
+    from matplotlib.ticker import FixedFormatter, FixedLocator
+
+    lo, hi = ax.get_xlim()
+    ticks = [float(v) for v in ax.get_xticks() if lo * (1 - 1e-9) <= v <= hi * (1 + 1e-9)]
+    texts = [_pow10_label(v) for v in ticks]
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(FixedFormatter(texts))
+    ax.figure.canvas.draw()
+    boxes = [t.get_window_extent(renderer).expanded(1.2, 1.0) for t in ax.get_xticklabels()]
+
+    def rank(i):
+        if i in (0, len(ticks) - 1):
+            return -1
+        m = round(ticks[i] / 10 ** math.floor(math.log10(ticks[i]) + 1e-9))
+        return {1: 0, 5: 1, 2: 2}.get(m, 3)
+
+    kept = [i for i in range(len(ticks)) if rank(i) == -1]
+    for level in range(4):
+        group = [i for i in range(len(ticks)) if rank(i) == level]
+        if all(not boxes[i].overlaps(boxes[j]) for n, i in enumerate(group) for j in kept + group[n + 1:]):
+            kept += group
+    ax.xaxis.set_major_formatter(FixedFormatter([t if i in kept else "" for i, t in enumerate(texts)]))
+    return [ticks[i] for i in sorted(kept)]
+
+
+def plot_pareto(points, out_path, reference=None, profile_label: str = "", title: str | None = None,
+                accuracy_label: str | None = None) -> Path:
+    """Write :func:`pareto_figure` to ``out_path`` (PNG, ``FIGSIZE`` at ``DPI``); return the path."""
+    import matplotlib
+
+    with matplotlib.rc_context(_RC):
+        fig = pareto_figure(points, reference=reference, profile_label=profile_label, title=title,
+                            accuracy_label=accuracy_label)
+        return _save(fig, out_path)
+
+
+def pareto_figure(points, reference=None, profile_label: str = "", title: str | None = None,
+                  accuracy_label: str | None = None) -> Figure:
     """Accuracy against estimated energy per inference, one point per update budget λ.
 
     Parameters
@@ -178,10 +240,19 @@ def plot_pareto(points, out_path, reference: Mapping | None = None, profile_labe
     points : sequence of {"lambda": float, "energy_pJ": float, "accuracy": float in [0, 1],
         optional "model": str}
         One series (and one Pareto front) per model.
-    reference : {"label", "energy_pJ", "accuracy"}, optional
-        The dense GRU, drawn as a star with a dotted line at its accuracy.
+    reference : {"label", "energy_pJ", "accuracy"} or a sequence of them, optional
+        Baselines (the dense gru run densely: a star; further ones, e.g. the same gru event-driven,
+        get other markers), with a dotted, labelled line at each distinct accuracy.
     profile_label : str
         Energy profile named in the title.
+    accuracy_label : str, optional
+        What the accuracy was measured on (e.g. "first 64 of 360 test samples"), in the y label.
+
+    The energy axis ends on labelled ticks beyond the outermost points (:func:`_snap_log_limits`);
+    its tick spacing is the densest whose labels do not collide. λ labels are placed one by one at
+    the first offset (:data:`_LABEL_OFFSETS`) whose box overlaps no marker, no earlier label and
+    stays inside the axes, else further out with a leader line. The legend sits below the axes.
+    The λ labels are the figure's annotations (``fig.axes[0].texts``), for tests to check.
     """
     import matplotlib
 
@@ -193,12 +264,21 @@ def plot_pareto(points, out_path, reference: Mapping | None = None, profile_labe
                 raise ValueError(f"plot_pareto: point {dict(p)!r} lacks {k!r}")
         if not p["energy_pJ"] > 0:
             raise ValueError(f"plot_pareto: energy must be > 0 for a log axis, got {p['energy_pJ']!r}")
+    refs = [] if reference is None else [reference] if isinstance(reference, Mapping) else list(reference)
+    for r in refs:
+        for k in ("energy_pJ", "accuracy"):
+            if k not in r:
+                raise ValueError(f"plot_pareto: reference {dict(r)!r} lacks {k!r}")
+        if not r["energy_pJ"] > 0:
+            raise ValueError(f"plot_pareto: reference energy must be > 0 for a log axis, got {r['energy_pJ']!r}")
     series = {}
     for p in points:
         series.setdefault(p.get("model", "model"), []).append(p)
     with matplotlib.rc_context(_RC):
         fig = _new_figure(FIGSIZE)
         ax = fig.add_subplot()
+        xy = []  # every marker (data coordinates), obstacles for the λ labels
+        labelled = []  # (text, x, y, color)
         for k, (name, pts) in enumerate(series.items()):
             color = _COLORS[k % len(_COLORS)]
             e = np.array([p["energy_pJ"] for p in pts], float)
@@ -208,24 +288,88 @@ def plot_pareto(points, out_path, reference: Mapping | None = None, profile_labe
             front = pareto_front(pts)
             ax.step(e[front], a[front], where="post", color=color, lw=1.5, alpha=0.8, zorder=2,
                     label=f"{name} Pareto front")
-            for p, ei, ai in zip(pts, e, a):
-                ax.annotate(f"λ={p['lambda']:g}", (ei, ai), xytext=(5, 4), textcoords="offset points",
-                            fontsize=8, color=color)
-        if reference is not None:
-            ax.scatter([reference["energy_pJ"]], [100 * reference["accuracy"]], marker="*", s=220,
-                       color=_REF_COLOR, edgecolor="black", zorder=4, label=reference.get("label", "dense gru"))
-            ax.axhline(100 * reference["accuracy"], color=_REF_COLOR, ls=":", lw=1, zorder=1)
+            xy += list(zip(e, a))
+            labelled += [(f"λ={p['lambda']:g}", ei, ai, color) for p, ei, ai in zip(pts, e, a)]
+        ref_markers = ["*", "h", "D", "X"]
+        lines_at = {}
+        for j, r in enumerate(refs):
+            acc = 100 * r["accuracy"]
+            ax.scatter([r["energy_pJ"]], [acc], marker=ref_markers[j % len(ref_markers)], s=220 if j == 0 else 90,
+                       color=_REF_COLOR if j == 0 else "white", edgecolor="black", zorder=4,
+                       label=r.get("label", "dense gru"))
+            xy.append((r["energy_pJ"], acc))
+            lines_at.setdefault(round(acc, 9), []).append(r.get("label", "reference"))
+        for acc, names in lines_at.items():
+            # "gru (dense execution)" and "gru (event-driven)" are one model: one line, named after it
+            models = {n.split(" (")[0] for n in names}
+            who = models.pop() if len(models) == 1 else "reference"
+            ax.axhline(acc, color=_REF_COLOR, ls=":", lw=1.2, zorder=1, label=f"{who} accuracy ({acc:.1f} %)")
         ax.set_xscale("log")
-        energies_all = [p["energy_pJ"] for p in points] + ([reference["energy_pJ"]] if reference else [])
-        _log_ticks(ax.xaxis, min(energies_all), max(energies_all))
+        energies_all = [p["energy_pJ"] for p in points] + [r["energy_pJ"] for r in refs]
+        lo, hi = min(energies_all), max(energies_all)
+        accs = [100 * p["accuracy"] for p in points] + [100 * r["accuracy"] for r in refs]
+        a_lo, a_hi = min(accs), max(accs)
+        pad = max(0.18 * (a_hi - a_lo), 1.0)
+        ax.set_ylim(a_lo - pad, a_hi + pad)
         ax.set_xlabel(ENERGY_AXIS)
-        ax.set_ylabel("accuracy (%)")
+        ax.set_ylabel("accuracy (%)" + (f"\n{accuracy_label}" if accuracy_label else ""))
         ax.set_title(title or f"Accuracy vs estimated energy{' — ' + profile_label if profile_label else ''}")
         ax.grid(alpha=0.3, which="both")
-        ax.margins(x=0.2, y=0.25)
-        # "best" keeps the legend off the points; the dense reference often sits bottom right
-        ax.legend(loc="best", frameon=True, framealpha=0.9)
-        return _save(fig, out_path)
+        n_entries = len(ax.get_legend_handles_labels()[0])
+        fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=min(n_entries, 3),
+                   frameon=False)
+        from matplotlib.ticker import LogLocator, NullFormatter
+
+        renderer = fig.canvas.get_renderer()
+        subs = _log_subs(lo, hi)
+        ax.set_xlim(*_snap_log_limits(lo, hi, subs))
+        ax.xaxis.set_major_locator(LogLocator(base=10, subs=subs, numticks=100))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        fig.canvas.draw()  # runs the constrained layout: axes position and tick labels are final
+        _thin_tick_labels(ax, renderer)
+        fig.canvas.draw()
+        # λ labels, greedily, in display coordinates (the layout above no longer changes: they are
+        # kept out of it)
+        axbox = ax.get_window_extent(renderer)
+        to_px = ax.transData.transform
+        r_px = 7.0 * DPI / 72  # marker half-size with a margin
+        from matplotlib.text import Text
+        from matplotlib.transforms import Bbox
+
+        centres = [tuple(to_px((e, a))) for e, a in xy]
+        obstacles = [Bbox.from_extents(x - r_px, y - r_px, x + r_px, y + r_px) for x, y in centres]
+        for i, (text, e, a, color) in enumerate(labelled):  # labelled[i] is the marker centres[i]
+            placed = None
+            cx, cy = to_px((e, a))
+            # a point with a marker within 3 radii: its label goes further out, on a leader line, so
+            # it cannot be read as its neighbour's
+            near = [(x, y) for j, (x, y) in enumerate(centres) if j != i and math.hypot(cx - x, cy - y) < 3 * r_px]
+            crowded = bool(near)
+            offsets = _LABEL_OFFSETS[4:] if crowded else _LABEL_OFFSETS
+            if crowded:  # try the side away from the neighbours first
+                away = 1 if cx >= sum(x for x, _ in near) / len(near) else -1
+                offsets = sorted(offsets, key=lambda o: (o[0] * away < 0, abs(o[1])))
+            for dx, dy in offsets + [(10 * (1 - 2 * (i % 2)), 34 + 10 * i) for i in range(12)]:
+                far = crowded or abs(dy) > 30
+                ann = ax.annotate(text, (e, a), xytext=(dx, dy), textcoords="offset points", fontsize=8,
+                                  color=color, ha="left" if dx >= 0 else "right", va="bottom", zorder=5,
+                                  arrowprops=dict(arrowstyle="-", color=color, lw=0.6) if far else None)
+                ann.set_in_layout(False)
+                ann.update_positions(renderer)
+                b = Text.get_window_extent(ann, renderer)  # the text alone, not its leader line
+                inside = (b.x0 >= axbox.x0 and b.x1 <= axbox.x1 and b.y0 >= axbox.y0 and b.y1 <= axbox.y1)
+                if inside and not _overlaps(b, obstacles):
+                    placed = b
+                    break
+                ann.remove()
+            if placed is None:  # nowhere free: keep the first offset (documented fallback)
+                ann = ax.annotate(text, (e, a), xytext=_LABEL_OFFSETS[0], textcoords="offset points", fontsize=8,
+                                  color=color, va="bottom", zorder=5)
+                ann.set_in_layout(False)
+                ann.update_positions(renderer)
+                placed = Text.get_window_extent(ann, renderer)
+            obstacles.append(placed)
+        return fig
 
 
 # --- (3) update raster ---------------------------------------------------------------------------

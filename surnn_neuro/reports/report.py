@@ -94,24 +94,33 @@ def write_report(run_dir, *sections: Section, title: str = "surnn-neuro report",
 
 
 def energy_sections(run_dir, records, profiles=None, reference: str = "gru", memory: bool = False,
-                    raster_model: str | None = None, sample: int = 0) -> list:
+                    raster_model: str | None = None, sample: int = 0, accuracy_label: str | None = None,
+                    headline: bool = False, input_density: float | None = None) -> list:
     """Write the energy table (md + json) and figures into ``run_dir`` and return report sections.
 
     ``records`` as in :mod:`surnn_neuro.reports.tables` (the reference model must be among them).
     Figures: ``energy_bars.png``; ``pareto_<profile>.png`` per profile when at least two records of
     one model carry ``lambda`` and ``accuracy``; ``update_raster.png`` of ``raster_model``'s trace
     (default: the first record with a trace whose gates are not always open).
+
+    ``accuracy_label`` names the samples the accuracies were measured on (table header, Pareto
+    axis). ``headline``: open with :func:`~surnn_neuro.reports.tables.energy_headline` (energy
+    against the event-driven reference first, the dense ratio second, ``input_density`` quoted)
+    and show both ratios in the table.
     """
     from surnn_neuro.reports.plots import plot_energy_bars, plot_pareto, plot_update_raster
-    from surnn_neuro.reports.tables import energy_table, markdown_table, record_counts, record_label, write_energy_table
+    from surnn_neuro.reports.tables import (energy_headline, energy_table, markdown_table, record_counts,
+                                            record_label, write_energy_table)
 
     run_dir = Path(run_dir)
     records = list(records)
     profs = [get_profile(p) for p in (list(PROFILES) if profiles is None else profiles)]
-    table = energy_table(records, profs, reference=reference, memory=memory)
-    write_energy_table(table, run_dir / "energy_table.md", run_dir / "energy_table.json")
+    table = energy_table(records, profs, reference=reference, memory=memory, accuracy_label=accuracy_label)
+    both = headline and table["reference"] is not None
+    write_energy_table(table, run_dir / "energy_table.md", run_dir / "energy_table.json", event_ratio=both)
+    lead = (energy_headline(table, input_density=input_density) + "\n\n") if both else ""
     sections = [Section("Energy per inference (estimates)",
-                        ESTIMATE_NOTE + "\n\n" + markdown_table(table)
+                        lead + ESTIMATE_NOTE + "\n\n" + markdown_table(table, event_ratio=both)
                         + "\nAlso as JSON: [energy_table.json](energy_table.json).")]
 
     bars = {}
@@ -138,12 +147,19 @@ def energy_sections(run_dir, records, profiles=None, reference: str = "gru", mem
             pts = [{"model": m, "lambda": r["lambda"], "accuracy": r["accuracy"],
                     "energy_pJ": estimate(record_counts(r), p, memory=memory).total_pJ}
                    for m, rs in by_model.items() for r in rs]
-            refpt = None
+            refpts = []
+            ev_ref = table.get("event_reference")
             if ref is not None and ref["accuracy"] is not None:
-                refpt = {"label": ref["label"], "energy_pJ": ref["energy_pJ"][p.name], "accuracy": ref["accuracy"]}
-            out = plot_pareto(pts, run_dir / f"pareto_{p.name}.png", reference=refpt, profile_label=p.label)
+                refpts.append({"label": ref["label"], "energy_pJ": ref["energy_pJ"][p.name],
+                               "accuracy": ref["accuracy"]})
+                if ev_ref is not None:
+                    refpts.append({"label": ev_ref["label"], "energy_pJ": ev_ref["energy_pJ"][p.name],
+                                   "accuracy": ev_ref["accuracy"]})
+            out = plot_pareto(pts, run_dir / f"pareto_{p.name}.png", reference=refpts or None,
+                              profile_label=p.label, accuracy_label=accuracy_label)
             figs.append(ReportFigure(out, f"Accuracy vs estimated energy per inference over the update "
-                                          f"budget λ ({p.label}); lines: Pareto fronts."))
+                                          f"budget λ ({p.label}); lines: Pareto fronts; dotted: the "
+                                          f"reference's accuracy."))
         sections.append(Section("Accuracy–energy trade-off", figures=tuple(figs)))
 
     cand = [r for r in records if r.get("trace") is not None]

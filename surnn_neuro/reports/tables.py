@@ -12,7 +12,12 @@ Input: a list of **records**, plain mappings with
 Every energy is an estimate (pJ per inference) from :func:`surnn_neuro.metrics.energy.estimate`:
 each record is costed **event-driven** (what its trace did), and the reference (default the
 record with model "gru") is also costed by **dense execution**, E = Dense·e_mac + state slots·
-e_active: the always-update GRU as a CPU/GPU runs it. Ratios are model / dense reference.
+e_active: the always-update GRU as a CPU/GPU runs it. Ratios are model / dense reference
+(``ratio_to_reference``) and model / event-driven reference (``ratio_to_event_reference``). The
+second is the fair headline for a selective-update model: the dense execution also pays a MAC for
+every zero input, so with sparse (event) inputs the first ratio mostly measures input sparsity.
+:func:`markdown_table` shows the dense ratio by default and both, event-driven first, with
+``event_ratio=True``.
 
 >>> from surnn_neuro.metrics.profiles import get_profile
 >>> c = {"SynapticOperations": {"Effective_MACs": 10.0, "Effective_ACs": 0.0, "Dense": 100.0},
@@ -78,7 +83,8 @@ def _check_records(records) -> list:
     return records
 
 
-def energy_table(records, profiles=None, reference: str | None = "gru", memory: bool = False) -> dict:
+def energy_table(records, profiles=None, reference: str | None = "gru", memory: bool = False,
+                 accuracy_label: str | None = None) -> dict:
     """JSON-ready table of estimated energy per inference, per record and profile.
 
     Parameters
@@ -91,16 +97,20 @@ def energy_table(records, profiles=None, reference: str | None = "gru", memory: 
         ``model`` of the dense baseline record (exactly one record); None: no reference, no ratios.
     memory : bool
         Memory-inclusive estimates (one weight fetch per synaptic op / per dense MAC).
+    accuracy_label : str, optional
+        What the accuracies were measured on (e.g. "first 64 of 360 test samples"); shown in the
+        accuracy column header, so numbers from different subsets are never read as comparable.
 
     Returns a dict: ``label`` ("estimate"), ``units``, ``memory``, ``profiles`` (name, label,
     citation, flags), ``rows`` (label, model, lambda, accuracy, update_rate, energy_pJ and
     ratio_to_reference per profile name), ``reference`` (label, accuracy, energy_pJ per profile
-    name of the dense execution) or None.
+    name of the dense execution) or None, ``event_reference`` (the same for its event-driven
+    execution) or None, and ``accuracy_label``. Rows also carry ``ratio_to_event_reference``.
     """
     records = _check_records(records)
     profs = [get_profile(p) for p in (list(PROFILES) if profiles is None else profiles)]
-    ref_energy = None
-    ref_entry = None
+    ref_energy = ref_event_energy = None
+    ref_entry = ref_event_entry = None
     if reference is not None:
         refs = [r for r in records if r["model"] == reference]
         if len(refs) != 1:
@@ -119,13 +129,20 @@ def energy_table(records, profiles=None, reference: str | None = "gru", memory: 
             "execution": "dense",
             "energy_pJ": ref_energy,
         }
+        ref_event_energy = {p.name: estimate(ref_counts, p, memory=memory, execution="event").total_pJ
+                            for p in profs}
+        ref_event_entry = dict(ref_entry, label=f"{record_label(refs[0])} (event-driven)",
+                               update_rate=ref_counts.get("update_rate"), execution="event",
+                               energy_pJ=ref_event_energy)
     rows = []
     for r in records:
         counts = record_counts(r)
         energy = {p.name: estimate(counts, p, memory=memory, execution="event").total_pJ for p in profs}
-        ratio = None
+        ratio = ratio_event = None
         if ref_energy is not None:
             ratio = {k: (v / ref_energy[k] if ref_energy[k] > 0 else None) for k, v in energy.items()}
+            ratio_event = {k: (v / ref_event_energy[k] if ref_event_energy[k] > 0 else None)
+                           for k, v in energy.items()}
         rows.append({
             "label": record_label(r),
             "model": r["model"],
@@ -135,6 +152,7 @@ def energy_table(records, profiles=None, reference: str | None = "gru", memory: 
             "execution": "event",
             "energy_pJ": energy,
             "ratio_to_reference": ratio,
+            "ratio_to_event_reference": ratio_event,
         })
     return {
         "label": ESTIMATE_LABEL,
@@ -147,7 +165,13 @@ def energy_table(records, profiles=None, reference: str | None = "gru", memory: 
         ],
         "rows": rows,
         "reference": ref_entry,
+        "event_reference": ref_event_entry,
+        "accuracy_label": accuracy_label,
     }
+
+
+def _div(a, b):
+    return a / b if b else None
 
 
 def _pct(x) -> str:
@@ -168,11 +192,12 @@ def format_ratio(r) -> str:
     return f"{r:.{decimals}f}×"
 
 
-def markdown_table(table: dict) -> str:
+def markdown_table(table: dict, event_ratio: bool = False) -> str:
     """Markdown rendering of :func:`energy_table`: one row per record, one column per profile.
 
-    Cells read ``energy (ratio to the dense reference)``; proxy profiles are marked †, profiles
-    with unconfirmed constants ‡; citations follow the table.
+    Cells read ``energy (ratio to the dense reference)``, or with ``event_ratio``
+    ``energy (ratio to the event-driven reference; ratio to the dense reference)``; proxy profiles
+    are marked †, profiles with unconfirmed constants ‡; citations follow the table.
     """
     profs = table["profiles"]
 
@@ -182,24 +207,39 @@ def markdown_table(table: dict) -> str:
 
     mem = ", with one weight fetch per synaptic op" if table["memory"] else ""
     ref = table["reference"]
+    ev_ref = table.get("event_reference")
+    both = event_ratio and ref is not None and ev_ref is not None
     title = f"Estimated energy per inference ({ESTIMATE_LABEL}s; event-driven execution{mem})"
-    if ref is not None:
+    if both:
+        title += (f"; in parentheses: ratio to {ev_ref['label']}, then to {ref['label']} (the dense "
+                  "execution pays a MAC for every zero input, so with sparse inputs that second "
+                  "ratio mostly measures input sparsity)")
+    elif ref is not None:
         title += f"; in parentheses: ratio to {ref['label']}"
     lines = [f"**{title}**", ""]
-    header = ["model", "accuracy", "update rate"] + [head(p) for p in profs]
+    acc_head = "accuracy" + (f" ({table['accuracy_label']})" if table.get("accuracy_label") else "")
+    header = ["model", acc_head, "update rate"] + [head(p) for p in profs]
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|")
     for row in table["rows"]:
         cells = [row["label"], _pct(row["accuracy"]), _pct(row["update_rate"])]
         for p in profs:
             cell = format_energy(row["energy_pJ"][p["name"]])
-            if row["ratio_to_reference"] is not None:
+            if both:
+                cell += (f" ({format_ratio(row['ratio_to_event_reference'][p['name']])} event; "
+                         f"{format_ratio(row['ratio_to_reference'][p['name']])} dense)")
+            elif row["ratio_to_reference"] is not None:
                 cell += f" ({format_ratio(row['ratio_to_reference'][p['name']])})"
             cells.append(cell)
         lines.append("| " + " | ".join(cells) + " |")
     if ref is not None:
         cells = [ref["label"], _pct(ref["accuracy"]), _pct(ref["update_rate"])]
-        cells += [f"{format_energy(ref['energy_pJ'][p['name']])} (1.00×)" for p in profs]
+        if both:
+            cells += [f"{format_energy(ref['energy_pJ'][p['name']])} "
+                      f"({format_ratio(_div(ref['energy_pJ'][p['name']], ev_ref['energy_pJ'][p['name']]))} event; "
+                      "1.00× dense)" for p in profs]
+        else:
+            cells += [f"{format_energy(ref['energy_pJ'][p['name']])} (1.00×)" for p in profs]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     if any(p["is_proxy"] for p in profs):
@@ -213,9 +253,61 @@ def markdown_table(table: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_energy_table(table: dict, md_path, json_path=None) -> tuple:
+def energy_headline(table: dict, profile: str | None = None, row: str | None = None,
+                    input_density: float | None = None) -> str:
+    """One paragraph: a model's energy against the **event-driven** reference first, then dense.
+
+    ``profile``: profile name (default the table's first); ``row``: row label (default the first
+    row that is not the reference model); ``input_density``: fraction of input slots (T·V) that
+    carry a non-zero value, quoted to explain the dense ratio. Needs a table with a reference.
+
+    The event-driven ratio compares like with like (both networks send events, skip zero inputs);
+    the dense ratio also credits the model with every zero input the dense execution multiplies,
+    which the event-driven reference skips too: E_ref,event / E_ref,dense isolates that part.
+    """
+    ref, ev_ref = table.get("reference"), table.get("event_reference")
+    if ref is None or ev_ref is None:
+        raise ValueError("energy_headline: the table has no reference (energy_table(reference=...))")
+    names = [p["name"] for p in table["profiles"]]
+    profile = profile or names[0]
+    if profile not in names:
+        raise ValueError(f"energy_headline: unknown profile {profile!r}; in the table: {', '.join(names)}")
+    plabel = next(p["label"] for p in table["profiles"] if p["name"] == profile)
+    rows = {r["label"]: r for r in table["rows"]}
+    if row is None:
+        row = next((r["label"] for r in table["rows"] if r["model"] != ref["model"]), None)
+        if row is None:
+            raise ValueError("energy_headline: no row besides the reference")
+    if row not in rows:
+        raise ValueError(f"energy_headline: unknown row {row!r}; known: {', '.join(rows)}")
+    r = rows[row]
+    e_ratio = r["ratio_to_event_reference"][profile]
+    d_ratio = r["ratio_to_reference"][profile]
+    ref_self = _div(ev_ref["energy_pJ"][profile], ref["energy_pJ"][profile])
+    acc = table.get("accuracy_label")
+    acc_txt = ""
+    if r["accuracy"] is not None and ref["accuracy"] is not None:
+        acc_txt = (f", at {_pct(r['accuracy'])} accuracy against {_pct(ref['accuracy'])}"
+                   + (f" ({acc})" if acc else ""))
+    dens = "" if input_density is None else f" ({100 * input_density:.3g} % of the input slots carry a value)"
+    head = (f"**Headline ({plabel}, {ESTIMATE_LABEL}):** {row} needs **{format_ratio(e_ratio)} the energy of "
+            f"{ev_ref['label']}**{acc_txt}. Against {ref['label']} it is {format_ratio(d_ratio)}; ")
+    alone = f"the event-driven {ref['model']} alone costs {format_ratio(ref_self)} its dense execution"
+    if ref_self is None:
+        tail = "the dense execution of the reference costs nothing on this profile."
+    elif ref_self < 0.5:
+        tail = f"that second ratio mostly measures input sparsity, not the gate: {alone}{dens}."
+    elif ref_self < 1:
+        tail = f"part of that second ratio is input sparsity, not the gate: {alone}{dens}."
+    else:
+        tail = (f"{alone}{dens}: its per-event costs (spikes, neuron updates) exceed the dense MACs that "
+                "its skipped inputs save.")
+    return head + tail
+
+
+def write_energy_table(table: dict, md_path, json_path=None, event_ratio: bool = False) -> tuple:
     """Write the markdown (and JSON) of a table atomically; return the paths written."""
-    write_text_atomic(md_path, markdown_table(table))
+    write_text_atomic(md_path, markdown_table(table, event_ratio=event_ratio))
     if json_path is None:
         return (md_path,)
     write_json_atomic(json_path, table)

@@ -5,6 +5,13 @@ failures are injected by patching a ProcessModel class in this process: Lava for
 from here, so they inherit the patched method.
 """
 
+import pytest
+
+from surnn_neuro.hw_targets.lava._mp import lava_missing_reason
+
+if lava_missing_reason():  # lava-nc 0.10.0 runs on Python 3.10 only
+    pytest.skip(lava_missing_reason(), allow_module_level=True)
+
 import multiprocessing as mp
 import os
 import signal

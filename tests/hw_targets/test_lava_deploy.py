@@ -1,5 +1,12 @@
 """deploy(): Lava's save format (loadable and runnable), summary.md/json, Loihi 2 resource estimate."""
 
+import pytest
+
+from surnn_neuro.hw_targets.lava._mp import lava_missing_reason
+
+if lava_missing_reason():  # lava-nc 0.10.0 runs on Python 3.10 only
+    pytest.skip(lava_missing_reason(), allow_module_level=True)
+
 import json
 
 import numpy as np

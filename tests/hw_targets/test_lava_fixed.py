@@ -23,6 +23,7 @@ def tiny_rnn():
     return EventGraph.sequential(InputNode("input", size=1), [(layer, AlwaysGate("gate1", size=1))], ro)
 
 
+@pytest.mark.lava
 def test_hand_derived_integer_trajectory():
     # V = H = O = 1, tanh RNN, always open, x = (1, 0, 0.5), input_range = max|x| = 1.
     #
@@ -83,6 +84,7 @@ def test_integer_helpers_by_hand():
         fx.FixedPointConfig(input_range=-1.0)
 
 
+@pytest.mark.lava
 @pytest.mark.parametrize("cells, gates, encoding, mode, seed", [
     (("gru", "lstm"), ("oscillator", "threshold"), "dense", "all", 11),
     (("rnn",), ("global",), "delta", "mean", 12),

@@ -23,6 +23,7 @@ ENCODINGS = ("dense", "delta", "spikes")
 CASES = list(itertools.product(GATE_KINDS, CELLS))
 
 
+@pytest.mark.lava
 @pytest.mark.parametrize("k, gate, cell", [(k, g, c) for k, (g, c) in enumerate(CASES)])
 def test_lava_float_matches_reference_one_layer(k, gate, cell):
     # readout mode and input encoding rotate over the 15 cases; B = 2 samples back to back checks
@@ -41,6 +42,7 @@ def test_lava_float_matches_reference_one_layer(k, gate, cell):
     assert lav.metadata["latency_steps"] == 2 and lav.metadata["lava_steps"] == 2 * 10 + 2
 
 
+@pytest.mark.lava
 @pytest.mark.parametrize("k", range(3))
 def test_lava_float_matches_reference_two_layers(k):
     # two layers with different cells and gate kinds; three samples; every encoding and mode once

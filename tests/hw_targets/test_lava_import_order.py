@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 CODE = r"""
 import multiprocessing, numpy as np
 multiprocessing.RLock()          # what tqdm's write lock does: it fixes the start method
@@ -18,6 +20,7 @@ print('ok')
 """
 
 
+@pytest.mark.lava
 def test_lava_runs_after_a_multiprocessing_lock_was_created():
     r = subprocess.run([sys.executable, "-c", CODE], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]

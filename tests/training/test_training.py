@@ -55,7 +55,9 @@ def test_digits_split_and_permutation():
 def _write_idx(path, arr, gz=False):
     head = bytes([0, 0, 8, arr.ndim]) + struct.pack(">" + "I" * arr.ndim, *arr.shape)
     data = head + arr.astype(np.uint8).tobytes()
-    (gzip.open if gz else open)(path, "wb").write(data)
+    # closed explicitly: Python 3.12's GzipFile buffers writes, and an unclosed one may lose them
+    with (gzip.open if gz else open)(path, "wb") as f:
+        f.write(data)
 
 
 def _mnist_dir(tmp_path, gz=False):

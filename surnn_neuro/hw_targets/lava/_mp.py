@@ -9,16 +9,46 @@ Linux default), the recorded choice is cleared so that Lava can set the same met
 
 from __future__ import annotations
 
+import importlib.util
 import multiprocessing
+import os
 import sys
 
 _LAVA_MP = "lava.magma.runtime.message_infrastructure.multiprocessing"
 
 
+def lava_missing_reason() -> str | None:
+    """None if Lava can be used here, else the one line that says what the Lava target needs.
+
+    lava-nc 0.10.0, its last release, installs on Python 3.10 only (the ``lava`` extra carries the
+    marker ``python_version < "3.11"``) and fails at import on 3.11+; everything else in the
+    package works without it. ``SURNN_NEURO_NO_LAVA=1`` makes Lava count as absent.
+    """
+    py = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if os.environ.get("SURNN_NEURO_NO_LAVA"):  # behave as without Lava (tests of that path)
+        return "the Lava target needs lava-nc 0.10.0 on Python 3.10 (disabled here by SURNN_NEURO_NO_LAVA)"
+    if sys.version_info[:2] != (3, 10):
+        return (f"the Lava target needs lava-nc 0.10.0, which runs on Python 3.10 only (this is Python {py}); "
+                "use a Python 3.10 environment with surnn-neuro[lava] (make demo sets one up)")
+    if importlib.util.find_spec("lava") is None:
+        return ("the Lava target needs lava-nc 0.10.0 on Python 3.10, which is not installed: "
+                "pip install 'surnn-neuro[lava]'")
+    return None
+
+
 def prepare() -> None:
-    """Make the first Lava import succeed whatever created multiprocessing objects before."""
+    """Make the first Lava import succeed whatever created multiprocessing objects before.
+
+    Raises the :class:`~surnn_neuro.errors.UserError` of :func:`lava_missing_reason` when Lava
+    cannot be used here: every Lava backend passes through this function first.
+    """
     if _LAVA_MP in sys.modules:
         return
+    missing = lava_missing_reason()
+    if missing:
+        from surnn_neuro.errors import UserError
+
+        raise UserError(missing)
     current = multiprocessing.get_start_method(allow_none=True)
     if current is None:
         return

@@ -8,6 +8,16 @@ Writes (each file atomically, via :mod:`surnn_neuro.fileio`):
 - ``summary.json`` / ``summary.md``: processes (class, ports, depth), connections (shape, synapses,
   bit widths, exponents), fixed-point formats, latency, and the Loihi 2 resource estimate.
 
+T, the steps per sample the graph is built for, is ``n_steps``, else the sequence length the graph
+records (``metadata["seq_len"]``, or ``metadata["model_config"]["options"]["seq_len"]`` as the torch
+converter writes it), else 100; the summary says which (``n_steps_source``).
+
+Synapses are the non-zero weights **as deployed**: in fixed point a weight whose 8-bit mantissa
+rounds to zero is no synapse, so the resource estimate is taken on ``fx.quantized_graph`` and equals
+the sum of the connection table's rows; ``synapses_float_nonzero`` keeps the float graph's count
+(the difference is the number of weights quantised to zero). A threshold gate's ``w_self`` is a
+diagonal Dense: H entries, its non-zero diagonal counted once on both sides.
+
 The saved ring buffer holds ``n_steps`` zero columns for one sample: replace its ``data`` (or connect
 another source to the first Dense) to feed real input.
 """
@@ -17,6 +27,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from surnn_neuro.errors import UserError
 from surnn_neuro.fileio import atomic_path, write_json_atomic, write_text_atomic
 from surnn_neuro.hw_targets.lava import fixed_point as fx
 from surnn_neuro.hw_targets.lava.resources import loihi2_estimate
@@ -63,14 +74,52 @@ def describe(net) -> dict:
     }
 
 
+#: where T came from -> how the summary says it
+_T_SOURCES = {
+    "argument": "given: n_steps / --steps",
+    "graph": "the sequence length recorded in the graph",
+    "default": "a default: the graph records no sequence length; rebuild with --steps T for your input",
+}
+
+
+def steps_of(graph: EventGraph, n_steps: int | None = None) -> tuple:
+    """(T, source): ``n_steps`` if given, else the graph's recorded sequence length, else 100.
+
+    >>> from surnn_neuro.ir.examples import random_graph
+    >>> g = random_graph(hidden=(4,), seed=0)
+    >>> steps_of(g, 7), steps_of(g)
+    ((7, 'argument'), (100, 'default'))
+    """
+    if n_steps is not None:
+        if int(n_steps) < 1:
+            raise UserError(f"--steps: must be >= 1, got {n_steps}")
+        return int(n_steps), "argument"
+    meta = graph.metadata or {}
+    opts = (meta.get("model_config") or {}).get("options") or {}
+    for v in (meta.get("seq_len"), opts.get("seq_len")):
+        if v:
+            return int(v), "graph"
+    return 100, "default"
+
+
+def synapse_rows(summary: dict) -> list:
+    """The connection-table rows that hold synapses: (src, dst, kind, non-zero weights)."""
+    return [(c["src"], c["dst"], c["kind"], int(c["nnz"])) for c in summary["connections"]
+            if "(into Dense)" not in c["kind"] and c.get("nnz") is not None]
+
+
 def _markdown(summary: dict) -> str:
     r = summary["resources"]
+    fixed = summary["bit_widths"].get("weight_mantissa_bits") is not None
+    rows = synapse_rows(summary)
+    table_total = sum(n for *_, n in rows)
     lines = [
         f"# Lava deployment: {summary['graph']['name']}",
         "",
         f"- models: `{summary['select_tag']}` (Loihi2SimCfg), lava-nc {summary['lava_version']}",
         f"- network file: `{NETWORK_FILE}` (lava.utils.serialization.save, a Python pickle)",
-        f"- steps per sample T = {summary['n_steps']}; output latency {summary['latency_steps']} steps "
+        f"- steps per sample T = {summary['n_steps']} ({_T_SOURCES[summary.get('n_steps_source', 'argument')]}); "
+        f"output latency {summary['latency_steps']} steps "
         "(one per feed-forward Dense); a run of B samples takes B·T + latency steps",
         "",
         "## Processes",
@@ -91,11 +140,23 @@ def _markdown(summary: dict) -> str:
         bits = f"w {bits}, msg {c.get('num_message_bits', '')}" if bits else f"msg {c.get('num_message_bits', '-')}"
         lines.append(f"| {c['src']} | {c['dst']} | {c['kind']} | {c.get('shape', '')} | {c.get('nnz', '')} | {bits} "
                      f"| {c.get('weight_exp', '')} |")
+    lines.append(f"| **total** | | | | **{table_total}** | | |")
+    lines += ["", "Synapses: the non-zero weights as deployed"
+              + (" (8-bit mantissa ≠ 0)" if fixed else "") + "."]
+    float_nz = summary.get("synapses_float_nonzero")
+    if fixed and float_nz is not None:
+        zeroed = float_nz - table_total
+        lines[-1] += (f" The float graph has {float_nz} non-zero weights; {zeroed} of them round to a zero "
+                      "mantissa in fixed point and are not deployed." if zeroed else
+                      f" No weight rounds to a zero mantissa (the float graph has {float_nz} non-zero weights too).")
     lines += ["", "## Bit widths", ""]
     lines += [f"- {k}: {v}" for k, v in summary["bit_widths"].items()]
     lines += ["", "## Loihi 2 resource estimate", "",
               f"- neurons: {r['neurons']['total']} ({', '.join(f'{k} {v}' for k, v in r['neurons']['per_node'].items())})",
-              f"- synapses (non-zero weights): {r['synapses']['total']} (dense entries {r['synapses']['dense_entries']})",
+              f"- synapses (non-zero weights as deployed, = the connection table's total): {r['synapses']['total']} "
+              f"(dense entries {r['synapses']['dense_entries']})"
+              + ("" if r['synapses']['total'] == table_total else
+                 f" — DISAGREES with the connection table's {table_total}: please report this"),
               f"- synaptic memory at 8-bit weights: {r['synaptic_memory_bytes']['nonzero_8bit']} B non-zero, "
               f"{r['synaptic_memory_bytes']['dense_8bit']} B dense",
               f"- cores needed: {r['cores']['needed']} of {r['limits']['chip']['neuron_cores']} per chip "
@@ -112,8 +173,8 @@ def deploy(graph: EventGraph, out_dir, fixed_point: bool = True, n_steps: int | 
     """Emit ``graph`` as a Lava process graph into ``out_dir``; returns the summary dict.
 
     ``fixed_point``: the bit-accurate Loihi-2-style network (default) or the float one;
-    ``n_steps``: T of one sample (default: ``graph.metadata["seq_len"]`` or 100); ``input_range``:
-    the largest |x| the input payloads represent (fixed point).
+    ``n_steps``: T of one sample (default: the graph's recorded sequence length, else 100; see
+    :func:`steps_of`); ``input_range``: the largest |x| the input payloads represent (fixed point).
     """
     from surnn_neuro.hw_targets.lava._mp import prepare as _prepare_mp
     _prepare_mp()  # before the first Lava import (see _mp.py)
@@ -125,22 +186,27 @@ def deploy(graph: EventGraph, out_dir, fixed_point: bool = True, n_steps: int | 
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    t = int(n_steps or graph.metadata.get("seq_len") or 100)
+    t, t_source = steps_of(graph, n_steps)
     with quiet_lava_logging():
         net = build_network(graph, n_steps=t, fixed_point=fixed_point, config=fx.FixedPointConfig(input_range))
     try:
         with atomic_path(out / NETWORK_FILE) as tmp:
             save(list(net.processes.values()), str(tmp))
         summary = describe(net)
+        plan = net.plan
     finally:
         release(net)
+    # synapses as deployed: the fixed-point network holds the quantised weights (module doc)
+    deployed = fx.quantized_graph(graph, plan) if plan is not None else graph
     summary.update(
         graph={"name": graph.metadata.get("name") or "event graph", "nodes": list(graph.node_names),
                "layers": [{"name": ly.name, "cell": ly.cell, "hidden": ly.hidden_size,
                            "gate": type(graph.gate_of(ly.name)).kind} for ly in graph.layers]},
         lava_version=getattr(lava, "__version__", "0.10.0"),
         network_file=NETWORK_FILE,
-        resources=loihi2_estimate(graph),
+        n_steps_source=t_source,
+        resources=loihi2_estimate(deployed),
+        synapses_float_nonzero=loihi2_estimate(graph)["synapses_total"],
     )
     write_json_atomic(out / "summary.json", json.loads(json.dumps(summary, default=str)))
     write_text_atomic(out / "summary.md", _markdown(summary))
