@@ -97,7 +97,7 @@ def main(argv=None):
                           options=opts, threads=args.threads)
         curve = []
 
-        def stop(epoch, model):
+        def stop(epoch, model, curve=curve, name=name):  # bind this row's curve and name
             ev = evaluate(model, task, "test")
             curve.append({"epoch": epoch, "test_mse": ev["value"], "update_rate": ev["update_rate"]})
             print(f"  {name} epoch {epoch}: test MSE {ev['value']:.4f}, update rate {ev['update_rate']:.3f}",

@@ -6,7 +6,8 @@
    (``floating_pt``) and bit-accurate (``fixed_pt``) models. Each configuration is one Lava run of
    ``T + L + 1`` steps, repeated ``--repeats`` times (the best run is kept, all are recorded);
    ``steps_per_s`` divides those steps by the time of the run itself (after the runtime has compiled
-   and forked its processes, before reading the Vars back); both other phases are recorded too. The network has 9 Lava processes (ring buffer, counter, 3 Dense, gate, layer,
+   and forked its processes, before reading the Vars back); both other phases are recorded too. The
+   network has 9 Lava processes (ring buffer, counter, 3 Dense, gate, layer,
    readout, monitor), each an OS process synchronised every step by Lava's runtime service.
 
 2. **Digits** (``benchmarks/results/lava_fixed_digits.json``): a sugru (H = 32) trained for

@@ -76,6 +76,6 @@ def test_bad_file_is_one_line_from_the_real_command(tmp_path):
                         str(tmp_path / "nan.npz"), "--model", "gru", "--out", str(tmp_path / "r")],
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 2 and "Traceback" not in r.stderr
-    lines = [l for l in r.stderr.splitlines() if l.strip()]
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
     assert lines == [f"surnn-neuro: error: {tmp_path / 'nan.npz'}: x holds 1 NaN or infinite "
                      f"value(s) (or values beyond float32), the first at sample 3, step 1, input 0"]

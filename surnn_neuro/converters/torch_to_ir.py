@@ -75,8 +75,8 @@ def to_graph(model, input_encoding: str = "dense", horizon: int | None = None) -
     nodes = [InputNode("input", size=model.layers[0].input_size, encoding=input_encoding)]
     edges = []
     prev = "input"
-    for l, layer in enumerate(model.layers):
-        name, gname = f"layer{l}", f"gate{l}"
+    for k, layer in enumerate(model.layers):
+        name, gname = f"layer{k}", f"gate{k}"
         nodes.append(LayerNode(name, cell=layer.cell, w_ih=_np(layer.weight_ih),
                                w_hh=_np(layer.effective_weight_hh()), b_ih=_np(layer.bias_ih),
                                b_hh=_np(layer.bias_hh)))

@@ -28,7 +28,8 @@ from surnn_neuro.ir.trace import COUNT_FIELDS, Trace, traces_equal
 __all__ = [
     "AlwaysGate", "CELL_GATES", "COUNT_FIELDS", "ENCODINGS", "EventGraph", "FORMAT_VERSION", "GateNode",
     "GlobalGate", "InputNode", "LayerNode", "NODE_KINDS", "Node", "OscillatorGate", "READOUT_MODES",
-    "ReadoutNode", "ScheduleGate", "SpikingLayerNode", "ThresholdGate", "Trace", "count_trace_fields", "flops_per_sequence",
+    "ReadoutNode", "ScheduleGate", "SpikingLayerNode", "ThresholdGate", "Trace", "count_trace_fields",
+    "flops_per_sequence",
     "graphs_equal", "input_events", "layer_fanouts", "nodes_equal", "read_graph", "read_trace",
     "traces_equal", "write_graph", "write_trace",
 ]

@@ -258,7 +258,7 @@ def read_trace(path: str | os.PathLike) -> Trace:
                 r.fail(f"missing field '{name}'")
         layer_names = tuple(str(s) for s in _read_strings(f["layer_names"]))
         packed = {}
-        for key, d in f["gate_spikes"].items():
+        for d in f["gate_spikes"].values():
             packed[_attr_value(d.attrs["layer"])] = (d[()], int(_attr_value(d.attrs["H"])))
         gate_spikes = {}
         for layer in layer_names:

@@ -259,7 +259,7 @@ class ProfileTable(Mapping):
     >>> PROFILES["loihi2"]
     Traceback (most recent call last):
     surnn_neuro.metrics.profiles.UnknownProfileError: unknown energy profile 'loihi2'; known: cmos45_fp32, cmos45_int8, loihi1_table2, spinnaker2
-    """
+    """  # noqa: E501 (a doctest's expected traceback line)
 
     def __init__(self, profiles):
         table = {}

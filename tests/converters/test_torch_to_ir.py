@@ -24,4 +24,4 @@ def test_model_graph_file_round_trip(name, tmp_path):
     # the weights are the model's, exactly (float32 widened to float64)
     np.testing.assert_array_equal(back.layers[1].w_hh, model.layers[1].effective_weight_hh().double().detach().numpy())
     assert back.input.encoding == "delta"
-    assert [back.gate_of(l.name).kind for l in back.layers] == [model.layers[0].gate.kind] * 2
+    assert [back.gate_of(ly.name).kind for ly in back.layers] == [model.layers[0].gate.kind] * 2

@@ -150,5 +150,5 @@ def test_config_does_not_fit_sensor():
 
 
 def test_config_is_frozen():
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017 (frozen dataclasses raise FrozenInstanceError)
         BinningConfig().n_bins = 3

@@ -30,8 +30,8 @@ def tiny_weight_graph(metadata):
     w_ih[0, 0], w_ih[1, 0] = 0.005, 0.01
     w_hh = np.full((12, 4), 0.5)
     w_hh[0, 0] = 0.003
-    gate = ThresholdGate("gate1", w_self=[1.0, 0.0, -1.0, 0.004], w_in=[[1.0, 0.0], [1.0, 1.0], [0.0, 0.0], [1.0, -1.0]],
-                         bias=[0.1, -0.2, 0.3, 0.0])
+    gate = ThresholdGate("gate1", w_self=[1.0, 0.0, -1.0, 0.004],
+                         w_in=[[1.0, 0.0], [1.0, 1.0], [0.0, 0.0], [1.0, -1.0]], bias=[0.1, -0.2, 0.3, 0.0])
     layer = LayerNode("layer1", cell="gru", w_ih=w_ih, w_hh=w_hh, b_ih=np.full(12, 0.1), b_hh=np.full(12, -0.1))
     ro = ReadoutNode("readout", weight=np.ones((3, 4)), bias=[0.0, 0.1, 0.2])
     return EventGraph.sequential(InputNode("input", size=2), [(layer, gate)], ro, metadata=metadata)

@@ -111,7 +111,7 @@ def test_plan_is_consistent_with_the_lava_dense_convention():
     g = random_graph(cells=("gru",), gate="threshold", hidden=(6,), seed=4)
     plan = fx.plan_fixed_point(g, 2.0)
     assert plan.input_frac == 11
-    for (node, role), w in plan.weights.items():
+    for (_node, role), w in plan.weights.items():
         q = np.array([plan.input_frac if role in ("ih", "in") else fx.F_H])  # payload bits
         assert w.payload_frac == q[0]
         assert np.abs(w.mantissa).max() <= 127

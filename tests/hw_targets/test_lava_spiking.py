@@ -62,8 +62,8 @@ def test_braille_lava_states_bit_identical(braille):
     x = (np.random.default_rng(1).random((40, 12)) < 0.3).astype(np.float64)
     n_l = len(braille.layers)
     _, states = reference.run_with_states(braille, np.concatenate([x, np.zeros((n_l, 12))])[None])
-    for l, (name, (u, v)) in enumerate(zip(braille.layer_names, lava_final_states(braille, x)), start=1):
-        np.testing.assert_array_equal(v, states[name][0, 40 + n_l - 1 - l], err_msg=name)
+    for k, (name, (_u, v)) in enumerate(zip(braille.layer_names, lava_final_states(braille, x)), start=1):
+        np.testing.assert_array_equal(v, states[name][0, 40 + n_l - 1 - k], err_msg=name)
 
 
 def test_voltage_bias_and_reset_latency_compensated():

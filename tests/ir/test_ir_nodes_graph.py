@@ -37,21 +37,28 @@ def test_node_kinds_table_matches_classes():
     "make, fragment",
     [
         (lambda: InputNode("x", size=0), "InputNode 'x': field size"),
-        (lambda: InputNode("x", size=3, encoding="rate"), "InputNode 'x': field encoding: unknown value 'rate'; known: dense, delta, spikes"),
+        (lambda: InputNode("x", size=3, encoding="rate"),
+         "InputNode 'x': field encoding: unknown value 'rate'; known: dense, delta, spikes"),
         (lambda: InputNode("a/b", size=3), "field name"),
-        (lambda: LayerNode("l", cell="gruu", w_ih=np.ones((6, 1)), w_hh=np.ones((6, 2)), b_ih=np.ones(6), b_hh=np.ones(6)),
+        (lambda: LayerNode("l", cell="gruu", w_ih=np.ones((6, 1)), w_hh=np.ones((6, 2)),
+                           b_ih=np.ones(6), b_hh=np.ones(6)),
          "LayerNode 'l': field cell: unknown value 'gruu'; known: gru, rnn, lstm"),
-        (lambda: LayerNode("l", cell="gru", w_ih=np.ones((6, 1)), w_hh=np.ones((6, 3)), b_ih=np.ones(6), b_hh=np.ones(6)),
+        (lambda: LayerNode("l", cell="gru", w_ih=np.ones((6, 1)), w_hh=np.ones((6, 3)),
+                           b_ih=np.ones(6), b_hh=np.ones(6)),
          "LayerNode 'l': field w_hh"),
-        (lambda: LayerNode("l", cell="lstm", w_ih=np.ones((6, 1)), w_hh=np.ones((8, 2)), b_ih=np.ones(8), b_hh=np.ones(8)),
+        (lambda: LayerNode("l", cell="lstm", w_ih=np.ones((6, 1)), w_hh=np.ones((8, 2)),
+                           b_ih=np.ones(8), b_hh=np.ones(8)),
          "LayerNode 'l': field w_ih: expected shape (8, ?), got (6, 1)"),
-        (lambda: LayerNode("l", cell="rnn", w_ih=np.ones((2, 1)), w_hh=np.ones((2, 2)), b_ih=np.ones(3), b_hh=np.ones(2)),
+        (lambda: LayerNode("l", cell="rnn", w_ih=np.ones((2, 1)), w_hh=np.ones((2, 2)),
+                           b_ih=np.ones(3), b_hh=np.ones(2)),
          "LayerNode 'l': field b_ih: expected shape (2,), got (3,)"),
-        (lambda: LayerNode("l", cell="rnn", w_ih=[[np.nan], [1]], w_hh=np.ones((2, 2)), b_ih=np.ones(2), b_hh=np.ones(2)),
+        (lambda: LayerNode("l", cell="rnn", w_ih=[[np.nan], [1]], w_hh=np.ones((2, 2)),
+                           b_ih=np.ones(2), b_hh=np.ones(2)),
          "LayerNode 'l': field w_ih: contains non-finite"),
         (lambda: OscillatorGate("g", bias=np.ones(2), alpha=np.ones((2, 3)), phi=np.ones((2, 2)), omega=np.ones(3)),
          "OscillatorGate 'g': field phi"),
-        (lambda: ThresholdGate("g", w_self=np.ones(2), w_in=np.ones((3, 1)), bias=np.ones(2)), "ThresholdGate 'g': field w_in"),
+        (lambda: ThresholdGate("g", w_self=np.ones(2), w_in=np.ones((3, 1)), bias=np.ones(2)),
+         "ThresholdGate 'g': field w_in"),
         (lambda: ScheduleGate("g", mask=[[0, 2]]), "ScheduleGate 'g': field mask"),
         (lambda: ScheduleGate("g", mask=[[0, 1]], periodic="yes"), "ScheduleGate 'g': field periodic"),
         (lambda: GlobalGate("g", weight=np.ones(2), bias=0.1, init_prob=1.5), "GlobalGate 'g': field init_prob"),
@@ -79,7 +86,8 @@ def test_node_arrays_are_float64_copies_and_read_only():
 
 
 def test_layer_sizes_and_gate_sizes():
-    layer = LayerNode("l", cell="lstm", w_ih=np.ones((12, 5)), w_hh=np.ones((12, 3)), b_ih=np.ones(12), b_hh=np.ones(12))
+    layer = LayerNode("l", cell="lstm", w_ih=np.ones((12, 5)), w_hh=np.ones((12, 3)), b_ih=np.ones(12),
+                      b_hh=np.ones(12))
     assert (layer.gates_per_cell, layer.hidden_size, layer.input_size) == (4, 3, 5)
     assert OscillatorGate("o", bias=np.ones(4), alpha=np.ones((4, 2)), phi=np.ones((4, 2)), omega=np.ones(2)).size == 4
     assert ThresholdGate("t", w_self=np.ones(4), w_in=np.ones((4, 2)), bias=np.ones(4)).size == 4

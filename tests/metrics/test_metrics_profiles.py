@@ -35,7 +35,8 @@ def test_builtin_constants():
 
 
 def test_registry_fails_loudly():
-    with pytest.raises(ValueError, match="unknown energy profile 'loihi2'; known: cmos45_fp32, cmos45_int8, loihi1_table2, spinnaker2"):
+    with pytest.raises(ValueError, match="unknown energy profile 'loihi2'; known: cmos45_fp32, cmos45_int8, "
+                                         "loihi1_table2, spinnaker2"):
         get_profile("loihi2")
     assert "loihi2" not in PROFILES and PROFILES.get("loihi2") is None
     with pytest.raises(KeyError):

@@ -10,9 +10,9 @@ from surnn_neuro.datasets import TaskData
 from surnn_neuro.training.losses import task_loss, task_score
 
 
-def _task(kind, y, O, readout, metric, T=3):
+def _task(kind, y, n_out, readout, metric, T=3):
     x = np.zeros((len(y), T, 1), np.float32)
-    return TaskData("t", kind, x, y, x, y, O, readout, metric, {})
+    return TaskData("t", kind, x, y, x, y, n_out, readout, metric, {})
 
 
 def test_classification():

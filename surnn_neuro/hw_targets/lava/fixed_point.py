@@ -332,7 +332,8 @@ def quantized_graph(graph, plan: FixedPointPlan):
 
 __all__ = [
     "F_H", "F_L", "FixedPointConfig", "ONE", "SIGMOID_ERROR_BOUND", "SIGMOID_LUT", "STATE_BITS", "TANH_ERROR_BOUND",
-    "TANH_LUT", "WEIGHT_BITS", "CELLS_Q", "dense_weight_exp", "gru_q", "lstm_q", "rnn_q", "input_frac_bits", "lut_index", "mul_q", "quantize_value",
+    "TANH_LUT", "WEIGHT_BITS", "CELLS_Q", "dense_weight_exp", "gru_q", "lstm_q", "rnn_q", "input_frac_bits",
+    "lut_index", "mul_q", "quantize_value",
     "FixedPointPlan", "WeightFormat", "plan_fixed_point", "quantized_graph",
     "quantize_weights", "round_shift", "sigma_frac_bits", "sigmoid_q", "tanh_q", "wrap",
 ]

@@ -52,7 +52,8 @@ class SelectiveUpdateNeurons(AbstractProcess):
         if cell not in CELL_GATES:
             raise ValueError(f"SelectiveUpdateNeurons: unknown cell {cell!r}; known: {', '.join(CELL_GATES)}")
         if input_mode not in INPUT_MODES:
-            raise ValueError(f"SelectiveUpdateNeurons: unknown input_mode {input_mode!r}; known: {', '.join(INPUT_MODES)}")
+            raise ValueError(f"SelectiveUpdateNeurons: unknown input_mode {input_mode!r}; "
+                             f"known: {', '.join(INPUT_MODES)}")
         fan_rec = np.asarray(fan_rec, dtype=np.int64)
         h = fan_rec.shape[0]
         gh = CELL_GATES[cell] * h
