@@ -65,7 +65,9 @@ def cmd_train(args):
                       seq_len=args.seq_len, seed=args.seed, options=_parse_options(args.option),
                       data_dir=args.data_dir, device=args.device,
                       threads=args.threads)
-    metrics = train_run(cfg, args.out, progress=not args.quiet)
+    metrics = train_run(cfg, args.out, progress=not args.quiet, distributed=args.distributed)
+    if metrics is None:  # a non-zero rank of a --distributed run: rank 0 reports and writes
+        return
     _print_metrics(metrics)
     print(f"wrote {args.out}/checkpoint.pt and {args.out}/metrics.json")
 
@@ -200,6 +202,9 @@ def _p_train(sub):
     _add_train_args(p)
     p.add_argument("--out", required=True, metavar="RUN_DIR", help="run folder to write")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--distributed", action="store_true", help=(
+        "data-parallel training under torchrun (gloo on CPU, NCCL on CUDA): each global batch of "
+        "--batch-size samples is split across the ranks; rank 0 writes RUN_DIR"))
     p.set_defaults(func=cmd_train)
 
 
