@@ -151,66 +151,100 @@ def _log_ticks(axis, lo: float, hi: float) -> None:
 
 # --- (2) accuracy vs energy, Pareto over λ -------------------------------------------------------
 
-def pareto_front(points) -> list:
-    """Indices of the non-dominated points (lower energy and higher accuracy), by rising energy.
+def pareto_front(points, x: str = "energy_pJ", y: str = "accuracy", maximize: bool = True) -> list:
+    """Indices of the non-dominated points (lower ``x``; higher ``y``, or lower with
+    ``maximize=False``), by rising ``x``.
 
-    A point is on the front if no other point has energy ≤ and accuracy ≥ with one strict.
+    A point is on the front if no other point has x ≤ and y at least as good with one strict; exact
+    duplicates of a front point are on the front too (neither dominates the other).
 
     >>> pareto_front([{"energy_pJ": 10, "accuracy": 0.8}, {"energy_pJ": 5, "accuracy": 0.85},
     ...               {"energy_pJ": 20, "accuracy": 0.9}, {"energy_pJ": 20, "accuracy": 0.7}])
     [1, 2]
+    >>> pareto_front([{"ops": 3, "mse": 0.1}, {"ops": 1, "mse": 0.3}, {"ops": 2, "mse": 0.3}],
+    ...              x="ops", y="mse", maximize=False)
+    [1, 0]
     """
-    order = sorted(range(len(points)), key=lambda i: (points[i]["energy_pJ"], -points[i]["accuracy"]))
-    front, best = [], -math.inf
+    sign = 1.0 if maximize else -1.0
+    order = sorted(range(len(points)), key=lambda i: (points[i][x], -sign * points[i][y]))
+    front, best, last = [], -math.inf, None
     for i in order:
-        if points[i]["accuracy"] > best:
+        xi, yi = points[i][x], sign * points[i][y]
+        if yi > best or (yi == best and last == (xi, yi)):
             front.append(i)
-            best = points[i]["accuracy"]
+            best, last = yi, (xi, yi)
     return front
 
 
 def plot_pareto(points, out_path, reference: Mapping | None = None, profile_label: str = "",
-                title: str | None = None) -> Path:
-    """Accuracy against estimated energy per inference, one point per update budget λ.
+                title: str | None = None, metric: str = "accuracy", x_label: str = ENERGY_AXIS,
+                front: str = "series", annotate: str = "all") -> Path:
+    """Accuracy (or another task metric) against estimated energy per inference.
 
     Parameters
     ----------
-    points : sequence of {"lambda": float, "energy_pJ": float, "accuracy": float in [0, 1],
+    points : sequence of {"energy_pJ": float, metric: float, "lambda": float or "label": str,
         optional "model": str}
-        One series (and one Pareto front) per model.
+        One series per model. ``label`` (else ``λ=lambda``) annotates the point.
     reference : {"label", "energy_pJ", "accuracy"}, optional
         The dense GRU, drawn as a star with a dotted line at its accuracy.
     profile_label : str
         Energy profile named in the title.
+    metric : str
+        The y value: "accuracy" (in [0, 1], drawn in %, higher is better) or a loss-like metric
+        such as "mse" (drawn as is, lower is better).
+    x_label : str
+        Label of the x axis (``energy_pJ`` may hold another cost, e.g. synaptic ops per inference).
+    front : {"series", "all"}
+        One Pareto front per model, or one front over every point (a sweep across models).
+    annotate : {"all", "front", "none"}
+        Which points get their label.
     """
     import matplotlib
 
     if not points:
         raise ValueError("plot_pareto: no points")
+    if front not in ("series", "all"):
+        raise ValueError(f"plot_pareto: unknown front {front!r}; known: series, all")
+    if annotate not in ("all", "front", "none"):
+        raise ValueError(f"plot_pareto: unknown annotate {annotate!r}; known: all, front, none")
     for p in points:
-        for k in ("lambda", "energy_pJ", "accuracy"):
+        for k in (() if "label" in p else ("lambda",)) + ("energy_pJ", metric):
             if k not in p:
                 raise ValueError(f"plot_pareto: point {dict(p)!r} lacks {k!r}")
         if not p["energy_pJ"] > 0:
             raise ValueError(f"plot_pareto: energy must be > 0 for a log axis, got {p['energy_pJ']!r}")
+    maximize = metric == "accuracy"
+    scale = 100.0 if maximize else 1.0
     series = {}
     for p in points:
         series.setdefault(p.get("model", "model"), []).append(p)
+    on_front = {id(points[i]) for i in pareto_front(points, y=metric, maximize=maximize)}
     with matplotlib.rc_context(_RC):
         fig = _new_figure(FIGSIZE)
         ax = fig.add_subplot()
         for k, (name, pts) in enumerate(series.items()):
             color = _COLORS[k % len(_COLORS)]
             e = np.array([p["energy_pJ"] for p in pts], float)
-            a = 100 * np.array([p["accuracy"] for p in pts], float)
+            a = scale * np.array([p[metric] for p in pts], float)
             ax.scatter(e, a, color=color, marker=_MARKERS[k % len(_MARKERS)], s=40, zorder=3,
-                       label=f"{name} (λ sweep)")
-            front = pareto_front(pts)
-            ax.step(e[front], a[front], where="post", color=color, lw=1.5, alpha=0.8, zorder=2,
-                    label=f"{name} Pareto front")
+                       label=f"{name} (λ sweep)" if front == "series" else name)
+            if front == "series":
+                fr = pareto_front(pts, y=metric, maximize=maximize)
+                ax.step(e[fr], a[fr], where="post", color=color, lw=1.5, alpha=0.8, zorder=2,
+                        label=f"{name} Pareto front")
             for p, ei, ai in zip(pts, e, a):
-                ax.annotate(f"λ={p['lambda']:g}", (ei, ai), xytext=(5, 4), textcoords="offset points",
-                            fontsize=8, color=color)
+                if annotate == "all" or (annotate == "front" and id(p) in on_front):
+                    text = p["label"] if "label" in p else f"λ={p['lambda']:g}"
+                    ax.annotate(text, (ei, ai), xytext=(5, 4), textcoords="offset points", fontsize=8,
+                                color=color)
+        if front == "all":
+            fr = pareto_front(points, y=metric, maximize=maximize)
+            fe = np.array([points[i]["energy_pJ"] for i in fr], float)
+            fa = scale * np.array([points[i][metric] for i in fr], float)
+            ax.step(fe, fa, where="post", color="black", lw=1.5, alpha=0.8, zorder=2,
+                    label="Pareto front (all runs)")
+            ax.scatter(fe, fa, s=120, facecolors="none", edgecolors="black", lw=1.2, zorder=4)
         if reference is not None:
             ax.scatter([reference["energy_pJ"]], [100 * reference["accuracy"]], marker="*", s=220,
                        color=_REF_COLOR, edgecolor="black", zorder=4, label=reference.get("label", "dense gru"))
@@ -218,9 +252,10 @@ def plot_pareto(points, out_path, reference: Mapping | None = None, profile_labe
         ax.set_xscale("log")
         energies_all = [p["energy_pJ"] for p in points] + ([reference["energy_pJ"]] if reference else [])
         _log_ticks(ax.xaxis, min(energies_all), max(energies_all))
-        ax.set_xlabel(ENERGY_AXIS)
-        ax.set_ylabel("accuracy (%)")
-        ax.set_title(title or f"Accuracy vs estimated energy{' — ' + profile_label if profile_label else ''}")
+        ax.set_xlabel(x_label)
+        ax.set_ylabel("accuracy (%)" if maximize else f"{metric} (lower is better)")
+        ax.set_title(title or f"{'Accuracy' if maximize else metric} vs estimated energy"
+                              f"{' — ' + profile_label if profile_label else ''}")
         ax.grid(alpha=0.3, which="both")
         ax.margins(x=0.2, y=0.25)
         # "best" keeps the legend off the points; the dense reference often sits bottom right
