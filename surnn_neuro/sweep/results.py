@@ -127,7 +127,7 @@ def write_figures(out: Path, rows, fronts, metric, profiles) -> dict:
         for key in cost_keys(profiles):
             name = front_name(key)
             pts = [{"energy_pJ": r[key], metric: r[metric], "model": r["model"],
-                    "label": f"h{r['hidden']} λ={r['budget']:g}"} for r in done if r.get(key, 0) > 0]
+                    "label": f"h{r['hidden']} λ={r['budget']:.2g}"} for r in done if r.get(key, 0) > 0]
             if not pts:
                 continue
             fname = f"pareto_{name}.png" if len(tasks) == 1 else f"pareto_{task}_{name}.png"

@@ -130,3 +130,11 @@ def test_more_cpus_per_trial_than_the_local_ray_has(tmp_path, capsys):
     assert main(["sweep", str(cfg), "--out", str(tmp_path / "o")]) == 2
     assert "resources.cpus: 3 per trial but the local Ray instance has 2 CPUs" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_the_worked_example_is_valid():
+    from pathlib import Path
+
+    cfg = load_config(Path(__file__).resolve().parents[2] / "examples" / "sweep_digits.toml")
+    assert check_trials(cfg) == "accuracy"
+    assert n_trials(cfg) == 10 and cfg.settings.search == "optuna" and cfg.cost_key == "energy_pJ_loihi1_table2"
