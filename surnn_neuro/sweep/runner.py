@@ -66,8 +66,8 @@ def _first_difference(a, b, prefix="") -> str:
     return prefix.rstrip(".") or "the file"
 
 
-def prepare_out(out: Path, cfg: SweepConfig, resume: str | None) -> bool:
-    """Check ``out`` and write its state; True if an earlier session of this sweep is continued."""
+def check_out(out: Path, cfg: SweepConfig, resume: str | None) -> dict | None:
+    """Check ``out`` before anything starts; returns the state of the sweep it holds (or None)."""
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out}: exists and is not a directory")
     state_path = out / STATE
@@ -88,14 +88,18 @@ def prepare_out(out: Path, cfg: SweepConfig, resume: str | None) -> bool:
                             f"[resources] and [ray] may change; start a new --out")
     elif out.exists() and any(out.iterdir()):
         raise UserError(f"--out {out}: not empty and holds no sweep; choose a new or empty folder")
+    return state
+
+
+def write_state(out: Path, cfg: SweepConfig, state: dict | None) -> None:
+    """Record the sweep in ``out`` (once Ray is up: a failed start leaves no half-made sweep)."""
     sessions = (state or {}).get("sessions", [])
     sessions.append({"started": time.strftime("%Y-%m-%dT%H:%M:%S"), "resumed": state is not None})
     out.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(state_path, {"format": FORMAT, "version": 1, "config": _compared(cfg),
+    write_json_atomic(out / STATE, {"format": FORMAT, "version": 1, "config": _compared(cfg),
                                    "config_file": str(Path(cfg.path).resolve()), "sessions": sessions})
     if state is None:
         write_text_atomic(out / "config.toml", Path(cfg.path).read_text())
-    return state is not None
 
 
 def _package_dir() -> Path:
@@ -191,7 +195,8 @@ def run_sweep(config_path, out, address: str | None = None, resume: str | None =
     out = Path(out).resolve()
     if not address:
         local_cpus(cfg)
-    resuming = prepare_out(out, cfg, resume)
+    state = check_out(out, cfg, resume)
+    resuming = state is not None
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"  # before Ray is imported: no usage-statistics prompt
     # the per-epoch reports carry the scheduler's metric (task_loss); the two objectives exist only
     # in a trial's final report, which Ray Tune's strict check would reject on the first epoch
@@ -215,6 +220,7 @@ def run_sweep(config_path, out, address: str | None = None, resume: str | None =
     try:
         where = init_ray(cfg, address)
         interrupts.arm()
+        write_state(out, cfg, state)
         trainable = tune.with_resources(tune.with_parameters(run_trial, settings=settings),
                                         {"cpu": cfg.resources.cpus, "gpu": cfg.resources.gpus})
         exp = out / EXPERIMENT

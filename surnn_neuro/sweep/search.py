@@ -107,6 +107,7 @@ def search_algorithm(cfg: SweepConfig, metric: str):
         return BasicVariantGenerator(random_state=s.seed, max_concurrent=s.max_concurrent or 0)
     import optuna
 
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # no "study created" line on the console
     # Optuna's defaults (10 random start-up trials for TPE, generations of 50 for NSGA-II) suit
     # hundreds of trials; a 10-trial sweep would be random search throughout
     if s.sampler == "nsga2":

@@ -28,7 +28,10 @@ def _models():
 
 
 def _tuple(v):
-    return tuple(v) if isinstance(v, list) else v
+    """Option values as the models take them: lists as tuples, numpy scalars as Python numbers."""
+    if isinstance(v, (list, tuple)):
+        return tuple(_tuple(x) for x in v)
+    return v.item() if hasattr(v, "item") else v
 
 
 def trial_train_config(trial: Mapping, model_options: Mapping) -> TrainConfig:

@@ -209,3 +209,44 @@ def test_an_error_after_ray_started_shuts_ray_down(tmp_path):
     assert rc == 2, log[-2000:]
     assert "resources.gpus: 1000 per trial but the local Ray instance has 0 GPU(s)" in log
     assert _wait_group_gone(pid)
+
+
+def test_optuna_multi_objective_with_asha(tmp_path):
+    # Optuna's multi-objective TPE (accuracy vs synaptic ops) and ASHA stopping on the task loss
+    cfg = tmp_path / "opt.toml"
+    cfg.write_text(textwrap.dedent("""
+        [sweep]
+        search = "optuna"
+        samples = 4
+        objective = "synaptic_ops"
+        profiles = ["cmos45_int8"]
+        scheduler = "asha"
+        grace_period = 1
+        sim_samples = 8
+        [ray]
+        num_cpus = 2
+        [train]
+        task = "digits"
+        hidden = 4
+        epochs = 2
+        batch_size = 128
+        [space]
+        model = ["sugru", "gru"]
+        lr = { loguniform = [1e-3, 1e-2] }
+        "options.duty" = [0.1, 0.3]
+        """))
+    rc, log, pid, _ = _sweep([str(cfg), "--out", str(tmp_path / "o"), "--quiet"], tmp_path / "opt.log")
+    assert rc == 0, log[-3000:]
+    assert _wait_group_gone(pid)
+    table = json.loads((tmp_path / "o" / "results.json").read_text())
+    assert table["objective"] == ["accuracy", "synaptic_ops"] and table["config"]["sweep"]["search"] == "optuna"
+    rows = table["rows"]
+    assert len(rows) == 4  # continuous lr: four distinct configurations
+    assert {r["status"] for r in rows} <= {"done", "stopped"} and any(r["status"] == "done" for r in rows)
+    front = set(table["fronts"]["digits"]["synaptic_ops"])
+    for r in rows:
+        assert 1e-3 <= r["lr"] <= 1e-2 and r["model"] in ("sugru", "gru")
+        assert ("duty" in r["options"]) == (r["model"] == "sugru")  # the option reaches sugru only
+        if r["status"] == "stopped":  # by ASHA after its first epoch: no scores, on no front
+            assert r["epochs_run"] == 1 and "synaptic_ops" not in r and r["key"] not in front
+    assert (tmp_path / "o" / "pareto_synaptic_ops.png").is_file()
