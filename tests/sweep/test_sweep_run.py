@@ -72,11 +72,21 @@ def _wait_group_gone(pgid: int, seconds=20.0) -> bool:
     return False
 
 
-def _sweep(args, out_log: Path, interrupt_after=None, timeout=240):
+#: the command with this checkout first on sys.path but not on PYTHONPATH: Ray's workers can then
+#: import it only through the runtime environment the sweep gives them
+VIA_SYS_PATH = ("import sys; sys.path.insert(0, sys.argv.pop(1)); from surnn_neuro.cli import main; "
+                "sys.exit(main(sys.argv[1:]))")
+
+
+def _sweep(args, out_log: Path, interrupt_after=None, timeout=240, no_pythonpath=False):
     """Run ``surnn-neuro sweep ...`` in a new process group; SIGTERM once ``interrupt_after()`` is true."""
-    cmd = [sys.executable, "-m", "surnn_neuro.cli", "sweep", *args]
+    if no_pythonpath:
+        cmd = [sys.executable, "-c", VIA_SYS_PATH, str(ROOT), "sweep", *args]
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    else:
+        cmd, env = [sys.executable, "-m", "surnn_neuro.cli", "sweep", *args], _env()
     with open(out_log, "w") as log:
-        p = subprocess.Popen(cmd, env=_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        p = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         state = None
         try:
             if interrupt_after is not None:
@@ -235,7 +245,9 @@ def test_optuna_multi_objective_with_asha(tmp_path):
         lr = { loguniform = [1e-3, 1e-2] }
         "options.duty" = [0.1, 0.3]
         """))
-    rc, log, pid, _ = _sweep([str(cfg), "--out", str(tmp_path / "o"), "--quiet"], tmp_path / "opt.log")
+    # launched without PYTHONPATH: the workers find this checkout through the sweep's runtime env
+    rc, log, pid, _ = _sweep([str(cfg), "--out", str(tmp_path / "o"), "--quiet"], tmp_path / "opt.log",
+                             no_pythonpath=True)
     assert rc == 0, log[-3000:]
     assert _wait_group_gone(pid)
     table = json.loads((tmp_path / "o" / "results.json").read_text())
