@@ -8,7 +8,8 @@ Modules: :mod:`~surnn_neuro.sweep.config` (the TOML file, validated before Ray s
 report.md), :mod:`~surnn_neuro.sweep.runner` (Ray start/join, resume, shutdown). docs/sweep.md
 describes the file and the output folder.
 
-Ray is imported only by ``search``, ``progress`` and ``runner``: validating a sweep file needs none.
+Ray is imported only when a sweep runs (inside the functions of ``search``, ``progress``, ``runner``
+and ``trainable``): validating a sweep file, or importing any of these modules, does not import it.
 """
 
 from surnn_neuro.sweep.config import SweepConfig, load_config

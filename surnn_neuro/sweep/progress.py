@@ -2,18 +2,20 @@
 terminal, a tqdm bar over the trials.
 
 Ray Tune pickles its callbacks with the experiment (``tuner.pkl``) and uses the pickled ones when a
-sweep is resumed, so the callback holds plain settings only and opens its bar in :meth:`setup`.
+sweep is resumed, so the callback holds plain settings only and opens its bar in ``setup``.
 """
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
-from ray.tune import Callback
 from tqdm.auto import tqdm
 
 
-class ConsoleProgress(Callback):
+class _ConsoleProgress:
+    """The callback's behaviour; :func:`_console_progress` mixes it into Ray Tune's Callback."""
+
     def __init__(self, out: str, total: int, metric: str, cost_key: str, model_options: dict,
                  enabled: bool = True):
         self.out, self.total, self.metric, self.cost_key = out, total, metric, cost_key
@@ -81,3 +83,20 @@ class ConsoleProgress(Callback):
     def on_experiment_end(self, trials, **info):
         if self._bar is not None:
             self._bar.close()
+
+
+@functools.lru_cache(maxsize=None)
+def _console_progress():
+    from ray.tune import Callback
+
+    cls = type("ConsoleProgress", (_ConsoleProgress, Callback), {"__doc__": __doc__.split("\n\n")[0]})
+    cls.__module__, cls.__qualname__ = __name__, "ConsoleProgress"
+    return cls
+
+
+def __getattr__(name):
+    """``ConsoleProgress`` is created on first use: importing this module does not import Ray, and
+    the pickled callback of a sweep (tuner.pkl) still finds its class here by name."""
+    if name == "ConsoleProgress":
+        return _console_progress()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,11 +19,8 @@ the front matters more than the time saved.
 
 from __future__ import annotations
 
+import functools
 import itertools
-
-from ray import tune
-from ray.tune.search import BasicVariantGenerator
-from ray.tune.search.optuna import OptunaSearch
 
 from surnn_neuro.errors import UserError
 from surnn_neuro.sweep.config import SweepConfig
@@ -59,6 +56,8 @@ def grid_trials(cfg: SweepConfig) -> list:
 
 
 def _domain(d, search: str):
+    from ray import tune
+
     if d.kind == "values":
         return tune.choice(list(d.values))
     if d.kind == "uniform":
@@ -70,6 +69,8 @@ def _domain(d, search: str):
 
 def param_space(cfg: SweepConfig) -> dict:
     """Ray Tune's ``param_space``: fixed settings plus one domain per varied setting."""
+    from ray import tune
+
     if cfg.settings.search == "grid":
         return {GRID_KEY: tune.grid_search(grid_trials(cfg))}
     space = dict(cfg.train)
@@ -86,14 +87,30 @@ def n_trials(cfg: SweepConfig) -> int:
     return len(grid_trials(cfg)) if cfg.settings.search == "grid" else cfg.settings.samples
 
 
-class MultiObjectiveOptuna(OptunaSearch):
-    """Ray Tune's OptunaSearch; a trial that ended without its objectives (stopped early by the
-    scheduler) is told to Optuna as pruned rather than as a completed trial without values."""
+@functools.lru_cache(maxsize=None)
+def _multi_objective_optuna():
+    from ray.tune.search.optuna import OptunaSearch
 
-    def on_trial_complete(self, trial_id, result=None, error=False):
-        if result is not None and isinstance(self.metric, list) and any(result.get(m) is None for m in self.metric):
-            result = None
-        super().on_trial_complete(trial_id, result=result, error=error)
+    class MultiObjectiveOptuna(OptunaSearch):
+        """Ray Tune's OptunaSearch; a trial that ended without its objectives (stopped early by the
+        scheduler) is told to Optuna as pruned rather than as a completed trial without values."""
+
+        def on_trial_complete(self, trial_id, result=None, error=False):
+            if (result is not None and isinstance(self.metric, list)
+                    and any(result.get(m) is None for m in self.metric)):
+                result = None
+            super().on_trial_complete(trial_id, result=result, error=error)
+
+    MultiObjectiveOptuna.__module__, MultiObjectiveOptuna.__qualname__ = __name__, "MultiObjectiveOptuna"
+    return MultiObjectiveOptuna
+
+
+def __getattr__(name):
+    """Classes built on Ray's, created on first use (importing this module does not import Ray,
+    and pickles of them still find them here by name)."""
+    if name == "MultiObjectiveOptuna":
+        return _multi_objective_optuna()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def objectives(cfg: SweepConfig, metric: str) -> tuple[list, list]:
@@ -104,6 +121,8 @@ def objectives(cfg: SweepConfig, metric: str) -> tuple[list, list]:
 def search_algorithm(cfg: SweepConfig, metric: str):
     s = cfg.settings
     if s.search in ("grid", "random"):  # limits its own concurrency (Tune's limiter wraps Searchers only)
+        from ray.tune.search import BasicVariantGenerator
+
         return BasicVariantGenerator(random_state=s.seed, max_concurrent=s.max_concurrent or 0)
     import optuna
 
@@ -115,7 +134,7 @@ def search_algorithm(cfg: SweepConfig, metric: str):
     else:
         sampler = optuna.samplers.TPESampler(seed=s.seed, n_startup_trials=min(10, max(2, s.samples // 4)))
     names, modes = objectives(cfg, metric)
-    return MultiObjectiveOptuna(metric=names, mode=modes, sampler=sampler)
+    return _multi_objective_optuna()(metric=names, mode=modes, sampler=sampler)
 
 
 def scheduler(cfg: SweepConfig):
