@@ -81,7 +81,9 @@ def cmd_train(args):
                       seq_len=args.seq_len, seed=args.seed, options=_parse_options(args.model, args.option),
                       data_dir=_data_location(args), device=args.device,
                       threads=args.threads)
-    metrics = train_run(cfg, args.out, progress=not args.quiet)
+    metrics = train_run(cfg, args.out, progress=not args.quiet, distributed=args.distributed)
+    if metrics is None:  # a non-zero rank of a --distributed run: rank 0 reports and writes
+        return
     _print_metrics(metrics)
     print(f"wrote {args.out}/checkpoint.pt and {args.out}/metrics.json")
 
@@ -211,6 +213,15 @@ def cmd_run(args):
                             lava_limit=args.lava_limit))
 
 
+def cmd_sweep(args):
+    from surnn_neuro.sweep import run_sweep
+
+    summary = run_sweep(args.config, args.out, address=args.address, resume=args.resume,
+                        progress=not args.quiet)
+    if summary["counts"]["done"] == 0:
+        raise SystemExit(1)  # every trial failed or stopped: nothing to compare
+
+
 # -- parser ---------------------------------------------------------------------------------------
 
 def _p_train(sub):
@@ -219,6 +230,9 @@ def _p_train(sub):
     _add_train_args(p)
     p.add_argument("--out", required=True, metavar="RUN_DIR", help="run folder to write")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--distributed", action="store_true", help=(
+        "data-parallel training under torchrun (gloo on CPU, NCCL on CUDA): each global batch of "
+        "--batch-size samples is split across the ranks; rank 0 writes RUN_DIR"))
     p.set_defaults(func=cmd_train)
 
 
@@ -322,9 +336,26 @@ def _p_data(sub):
     c.set_defaults(func=cmd_data_check)
 
 
+def _p_sweep(sub):
+    p = sub.add_parser("sweep", help="accuracy-energy sweep on Ray Tune (local Ray or a cluster)", description=(
+        "Train, convert, simulate and estimate energy for every trial of CONFIG.toml on Ray Tune; "
+        "write a results table (CSV, JSON) with the Pareto fronts marked, one Pareto figure per "
+        "profile and report.md into --out. The file format is in docs/sweep.md."))
+    p.add_argument("config", metavar="CONFIG.toml")
+    p.add_argument("--out", required=True, metavar="DIR", help="sweep folder (new, or with --resume)")
+    p.add_argument("--address", default=None, metavar="ADDR",
+                   help="join this Ray cluster (e.g. HEAD:6379, or 'auto'); default: a local Ray instance")
+    p.add_argument("--resume", nargs="?", const="unfinished", default=None, choices=("unfinished", "errored"),
+                   help="continue the sweep in --out (or start it): finished trials are kept; "
+                        "'--resume errored' also re-runs failed trials")
+    p.add_argument("--quiet", action="store_true", help="no progress bar (one line per trial stays)")
+    p.set_defaults(func=cmd_sweep)
+
+
 #: subcommand name -> parser builder (one table)
 COMMANDS = {"train": _p_train, "evaluate": _p_evaluate, "convert": _p_convert, "simulate": _p_simulate,
-            "energy": _p_energy, "deploy": _p_deploy, "data": _p_data, "run": _p_run, "tasks": _p_tasks}
+            "energy": _p_energy, "deploy": _p_deploy, "data": _p_data, "run": _p_run, "tasks": _p_tasks,
+            "sweep": _p_sweep}
 
 
 def make_parser() -> argparse.ArgumentParser:

@@ -140,23 +140,29 @@ def _pow10_label(v: float, _pos=None) -> str:
 
 # --- (2) accuracy vs energy, Pareto over λ -------------------------------------------------------
 
-def pareto_front(points) -> list:
-    """Indices of the non-dominated points (lower energy and higher accuracy), by rising energy.
+def pareto_front(points, x: str = "energy_pJ", y: str = "accuracy", maximize: bool = True) -> list:
+    """Indices of the non-dominated points (lower ``x``; higher ``y``, or lower with
+    ``maximize=False``), by rising ``x``.
 
-    A point is on the front if no other point has energy ≤ and accuracy ≥ with one strict.
+    A point is on the front if no other point has x ≤ and y at least as good with one strict; exact
+    duplicates of a front point are on the front too (neither dominates the other).
 
     >>> pareto_front([{"energy_pJ": 10, "accuracy": 0.8}, {"energy_pJ": 5, "accuracy": 0.85},
     ...               {"energy_pJ": 20, "accuracy": 0.9}, {"energy_pJ": 20, "accuracy": 0.7}])
     [1, 2]
+    >>> pareto_front([{"ops": 3, "mse": 0.1}, {"ops": 1, "mse": 0.3}, {"ops": 2, "mse": 0.3}],
+    ...              x="ops", y="mse", maximize=False)
+    [1, 0]
     """
-    order = sorted(range(len(points)), key=lambda i: (points[i]["energy_pJ"], -points[i]["accuracy"]))
-    front, best = [], -math.inf
+    sign = 1.0 if maximize else -1.0
+    order = sorted(range(len(points)), key=lambda i: (points[i][x], -sign * points[i][y]))
+    front, best, last = [], -math.inf, None
     for i in order:
-        if points[i]["accuracy"] > best:
+        xi, yi = points[i][x], sign * points[i][y]
+        if yi > best or (yi == best and last == (xi, yi)):
             front.append(i)
-            best = points[i]["accuracy"]
+            best, last = yi, (xi, yi)
     return front
-
 
 #: λ-label offsets tried in turn (points from the marker: right/left, above/below, then further out)
 _LABEL_OFFSETS = [(6, 4), (6, -13), (-6, 4), (-6, -13), (6, 14), (-6, 14), (6, -23), (-6, -23),
@@ -221,25 +227,27 @@ def _thin_tick_labels(ax, renderer) -> list:
 
 
 def plot_pareto(points, out_path, reference=None, profile_label: str = "", title: str | None = None,
-                accuracy_label: str | None = None) -> Path:
-    """Write :func:`pareto_figure` to ``out_path`` (PNG, ``FIGSIZE`` at ``DPI``); return the path."""
+                accuracy_label: str | None = None, **kw) -> Path:
+    """Write :func:`pareto_figure` to ``out_path`` (PNG, ``FIGSIZE`` at ``DPI``); return the path.
+    ``kw``: ``metric``, ``x_label``, ``front``, ``annotate`` of :func:`pareto_figure`."""
     import matplotlib
 
     with matplotlib.rc_context(_RC):
         fig = pareto_figure(points, reference=reference, profile_label=profile_label, title=title,
-                            accuracy_label=accuracy_label)
+                            accuracy_label=accuracy_label, **kw)
         return _save(fig, out_path)
 
 
 def pareto_figure(points, reference=None, profile_label: str = "", title: str | None = None,
-                  accuracy_label: str | None = None) -> Figure:
-    """Accuracy against estimated energy per inference, one point per update budget λ.
+                  accuracy_label: str | None = None, metric: str = "accuracy", x_label: str = ENERGY_AXIS,
+                  front: str = "series", annotate: str = "all") -> Figure:
+    """Accuracy (or another task metric) against estimated energy per inference.
 
     Parameters
     ----------
-    points : sequence of {"lambda": float, "energy_pJ": float, "accuracy": float in [0, 1],
+    points : sequence of {"energy_pJ": float, metric: float, "lambda": float or "label": str,
         optional "model": str}
-        One series (and one Pareto front) per model.
+        One series per model. ``label`` (else ``λ=lambda``) annotates the point.
     reference : {"label", "energy_pJ", "accuracy"} or a sequence of them, optional
         Baselines (the dense gru run densely: a star; further ones, e.g. the same gru event-driven,
         get other markers), with a dotted, labelled line at each distinct accuracy.
@@ -247,6 +255,15 @@ def pareto_figure(points, reference=None, profile_label: str = "", title: str | 
         Energy profile named in the title.
     accuracy_label : str, optional
         What the accuracy was measured on (e.g. "first 64 of 360 test samples"), in the y label.
+    metric : str
+        The y value: "accuracy" (in [0, 1], drawn in %, higher is better) or a loss-like metric
+        such as "mse" (drawn as is, lower is better).
+    x_label : str
+        Label of the x axis (``energy_pJ`` may hold another cost, e.g. synaptic ops per inference).
+    front : {"series", "all"}
+        One Pareto front per model, or one front over every point (a sweep across models).
+    annotate : {"all", "front", "none"}
+        Which points get their label.
 
     The energy axis ends on labelled ticks beyond the outermost points (:func:`_snap_log_limits`);
     its tick spacing is the densest whose labels do not collide. λ labels are placed one by one at
@@ -258,8 +275,12 @@ def pareto_figure(points, reference=None, profile_label: str = "", title: str | 
 
     if not points:
         raise ValueError("plot_pareto: no points")
+    if front not in ("series", "all"):
+        raise ValueError(f"plot_pareto: unknown front {front!r}; known: series, all")
+    if annotate not in ("all", "front", "none"):
+        raise ValueError(f"plot_pareto: unknown annotate {annotate!r}; known: all, front, none")
     for p in points:
-        for k in ("lambda", "energy_pJ", "accuracy"):
+        for k in (() if "label" in p else ("lambda",)) + ("energy_pJ", metric):
             if k not in p:
                 raise ValueError(f"plot_pareto: point {dict(p)!r} lacks {k!r}")
         if not p["energy_pJ"] > 0:
@@ -271,25 +292,39 @@ def pareto_figure(points, reference=None, profile_label: str = "", title: str | 
                 raise ValueError(f"plot_pareto: reference {dict(r)!r} lacks {k!r}")
         if not r["energy_pJ"] > 0:
             raise ValueError(f"plot_pareto: reference energy must be > 0 for a log axis, got {r['energy_pJ']!r}")
+    maximize = metric == "accuracy"
+    scale = 100.0 if maximize else 1.0
     series = {}
     for p in points:
         series.setdefault(p.get("model", "model"), []).append(p)
+    on_front = {id(points[i]) for i in pareto_front(points, y=metric, maximize=maximize)}
     with matplotlib.rc_context(_RC):
         fig = _new_figure(FIGSIZE)
         ax = fig.add_subplot()
-        xy = []  # every marker (data coordinates), obstacles for the λ labels
-        labelled = []  # (text, x, y, color)
+        xy = []  # every marker (data coordinates), obstacles for the labels
+        labelled = []  # (text, x, y, color, index of its marker in xy)
         for k, (name, pts) in enumerate(series.items()):
             color = _COLORS[k % len(_COLORS)]
             e = np.array([p["energy_pJ"] for p in pts], float)
-            a = 100 * np.array([p["accuracy"] for p in pts], float)
+            a = scale * np.array([p[metric] for p in pts], float)
             ax.scatter(e, a, color=color, marker=_MARKERS[k % len(_MARKERS)], s=40, zorder=3,
-                       label=f"{name} (λ sweep)")
-            front = pareto_front(pts)
-            ax.step(e[front], a[front], where="post", color=color, lw=1.5, alpha=0.8, zorder=2,
-                    label=f"{name} Pareto front")
-            xy += list(zip(e, a))
-            labelled += [(f"λ={p['lambda']:g}", ei, ai, color) for p, ei, ai in zip(pts, e, a)]
+                       label=f"{name} (λ sweep)" if front == "series" else name)
+            if front == "series":
+                fr = pareto_front(pts, y=metric, maximize=maximize)
+                ax.step(e[fr], a[fr], where="post", color=color, lw=1.5, alpha=0.8, zorder=2,
+                        label=f"{name} Pareto front")
+            for p, ei, ai in zip(pts, e, a):
+                if annotate == "all" or (annotate == "front" and id(p) in on_front):
+                    text = p["label"] if "label" in p else f"λ={p['lambda']:g}"
+                    labelled.append((text, ei, ai, color, len(xy)))
+                xy.append((ei, ai))
+        if front == "all":
+            fr = pareto_front(points, y=metric, maximize=maximize)
+            fe = np.array([points[i]["energy_pJ"] for i in fr], float)
+            fa = scale * np.array([points[i][metric] for i in fr], float)
+            ax.step(fe, fa, where="post", color="black", lw=1.5, alpha=0.8, zorder=2,
+                    label="Pareto front (all runs)")
+            ax.scatter(fe, fa, s=120, facecolors="none", edgecolors="black", lw=1.2, zorder=4)
         ref_markers = ["*", "h", "D", "X"]
         lines_at = {}
         for j, r in enumerate(refs):
@@ -307,13 +342,15 @@ def pareto_figure(points, reference=None, profile_label: str = "", title: str | 
         ax.set_xscale("log")
         energies_all = [p["energy_pJ"] for p in points] + [r["energy_pJ"] for r in refs]
         lo, hi = min(energies_all), max(energies_all)
-        accs = [100 * p["accuracy"] for p in points] + [100 * r["accuracy"] for r in refs]
+        accs = [scale * p[metric] for p in points] + [100 * r["accuracy"] for r in refs]
         a_lo, a_hi = min(accs), max(accs)
         pad = max(0.18 * (a_hi - a_lo), 1.0)
         ax.set_ylim(a_lo - pad, a_hi + pad)
-        ax.set_xlabel(ENERGY_AXIS)
-        ax.set_ylabel("accuracy (%)" + (f"\n{accuracy_label}" if accuracy_label else ""))
-        ax.set_title(title or f"Accuracy vs estimated energy{' — ' + profile_label if profile_label else ''}")
+        ax.set_xlabel(x_label)
+        ax.set_ylabel(("accuracy (%)" if maximize else f"{metric} (lower is better)")
+                      + (f"\n{accuracy_label}" if accuracy_label else ""))
+        ax.set_title(title or f"{'Accuracy' if maximize else metric} vs estimated energy"
+                              f"{' — ' + profile_label if profile_label else ''}")
         ax.grid(alpha=0.3, which="both")
         n_entries = len(ax.get_legend_handles_labels()[0])
         fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=min(n_entries, 3),
@@ -338,7 +375,7 @@ def pareto_figure(points, reference=None, profile_label: str = "", title: str | 
 
         centres = [tuple(to_px((e, a))) for e, a in xy]
         obstacles = [Bbox.from_extents(x - r_px, y - r_px, x + r_px, y + r_px) for x, y in centres]
-        for i, (text, e, a, color) in enumerate(labelled):  # labelled[i] is the marker centres[i]
+        for text, e, a, color, i in labelled:  # the label of the marker centres[i]
             placed = None
             cx, cy = to_px((e, a))
             # a point with a marker within 3 radii: its label goes further out, on a leader line, so

@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 from surnn_neuro.datasets.task import TaskData
 from surnn_neuro.errors import UserError
 from surnn_neuro.models import MODELS, build
+from surnn_neuro.training.device import resolve_device, set_threads  # noqa: F401 (re-exported)
 from surnn_neuro.training.losses import task_loss, task_score
 
 
@@ -55,21 +56,6 @@ class TrainConfig:
             raise UserError(f"--budget: must be >= 0, got {self.budget}")
         if self.device not in ("auto", "cpu", "cuda"):
             raise UserError(f"--device: unknown device {self.device!r}; known: auto, cpu, cuda")
-
-
-def set_threads(n: int) -> None:
-    """CPU threads for torch. Default 1: the per-step operations of a recurrent layer are too small
-    to split across cores, and on a busy 2-core machine extra threads only add synchronisation."""
-    if n and n > 0:
-        torch.set_num_threads(int(n))
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise UserError("--device cuda: no CUDA device is available here; use --device cpu or auto")
-    return torch.device(name)
 
 
 def build_for_task(cfg: TrainConfig, task: TaskData):
@@ -118,54 +104,76 @@ def evaluate(model, task: TaskData, split="test", batch_size=256, device=None, r
     return res
 
 
-def train(cfg: TrainConfig, task: TaskData, progress=True, log=None, stop=None):
+def train(cfg: TrainConfig, task: TaskData, progress=True, log=None, stop=None, dist=None):
     """Train a model; returns (model, history). Deterministic for a given seed on a given device.
 
-    ``log(record)`` is called after every epoch with its history record; ``stop(epoch, model)``
-    returning True ends training early (e.g. once the adding task is solved).
+    ``log(record)`` is called after every epoch with its history record (epoch, loss, task_loss:
+    the loss without the budget term, update_rate; means over the epoch's samples);
+    ``stop(epoch, model)`` returning True ends training early (e.g. once the adding task is solved).
+
+    ``dist``: a :class:`~surnn_neuro.training.distributed.DistContext` for data-parallel training:
+    each rank trains on its shard of every global batch of ``cfg.batch_size`` samples, weighted by
+    its share of the batch, and the gradients are summed, so the step equals the one-process step
+    of the same global batch (derivation in :mod:`surnn_neuro.training.distributed`).
     """
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed)
     set_threads(cfg.threads)
-    device = resolve_device(cfg.device)
+    device = dist.device if dist is not None else resolve_device(cfg.device)
     model = build_for_task(cfg, task).to(device)
-    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
+    if dist is not None:
+        from surnn_neuro.training.distributed import broadcast_parameters, sum_gradients
+
+        broadcast_parameters(model, dist)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(params, lr=cfg.lr)
     gen = torch.Generator().manual_seed(cfg.seed)
     n = len(task.x_train)
     steps_per_epoch = math.ceil(n / cfg.batch_size)
     history = []
     bar = tqdm(total=cfg.epochs * steps_per_epoch, desc=f"train {cfg.model} on {cfg.task}",
-               disable=not progress, unit="batch", leave=False)
+               disable=not progress or (dist is not None and not dist.is_main), unit="batch", leave=False)
     t0 = time.perf_counter()
     try:
         for epoch in range(cfg.epochs):
             model.train()
             model.set_epoch(epoch)
             perm = torch.randperm(n, generator=gen)
-            tot_loss, tot_rate = 0.0, 0.0
+            tot_loss, tot_task, tot_rate = 0.0, 0.0, 0.0
             for s in range(0, n, cfg.batch_size):
                 idx = perm[s:s + cfg.batch_size]
-                x = task.x_train[idx].to(device).transpose(0, 1)
-                y = task.y_train[idx].to(device)
-                out, gates = model(x)
-                loss = task_loss(task, out, y)
-                if cfg.budget > 0:
-                    loss = loss + cfg.budget * budget_term(gates)
+                local = idx if dist is None else dist.shard(idx)
+                share = len(local) / len(idx)  # w_r = n_r / b (1 in one process)
                 opt.zero_grad(set_to_none=True)
-                loss.backward()
+                loss_v = task_v = rate = 0.0
+                if len(local):
+                    x = task.x_train[local].to(device).transpose(0, 1)
+                    y = task.y_train[local].to(device)
+                    out, gates = model(x)
+                    loss = t_loss = task_loss(task, out, y)
+                    if cfg.budget > 0:
+                        loss = loss + cfg.budget * budget_term(gates)
+                    (loss if dist is None else share * loss).backward()
+                    rate = float(sum(g.detach().mean() for g in gates) / len(gates))
+                    loss_v, task_v = float(loss.detach()), float(t_loss.detach())
+                if dist is not None:  # global-batch gradient and statistics
+                    loss_v, task_v, rate = sum_gradients(params, dist, [share * loss_v, share * task_v,
+                                                                        share * rate])
                 if cfg.clip > 0:
                     torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
                 opt.step()
-                rate = float(sum(g.detach().mean() for g in gates) / len(gates))
-                tot_loss += float(loss.detach()) * len(idx)
+                tot_loss += loss_v * len(idx)
+                tot_task += task_v * len(idx)
                 tot_rate += rate * len(idx)
                 bar.update(1)
-                bar.set_postfix(epoch=epoch, loss=f"{float(loss.detach()):.4f}", rate=f"{rate:.2f}")
-            history.append({"epoch": epoch, "loss": tot_loss / n, "update_rate": tot_rate / n})
+                bar.set_postfix(epoch=epoch, loss=f"{loss_v:.4f}", rate=f"{rate:.2f}")
+            history.append({"epoch": epoch, "loss": tot_loss / n, "task_loss": tot_task / n,
+                            "update_rate": tot_rate / n})
             if log is not None:
                 log(history[-1])
             if stop is not None and stop(epoch, model):
                 break
     finally:
         bar.close()
-    return model, {"epochs": history, "train_seconds": time.perf_counter() - t0}
+    return model, {"epochs": history, "train_seconds": time.perf_counter() - t0,
+                   "world_size": 1 if dist is None else dist.world_size}

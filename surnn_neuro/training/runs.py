@@ -16,7 +16,8 @@ import numpy as np
 from surnn_neuro.errors import UserError
 from surnn_neuro.fileio import write_json_atomic
 from surnn_neuro.training.checkpoint import load_checkpoint, save_checkpoint
-from surnn_neuro.training.loop import TrainConfig, evaluate, resolve_device, train
+from surnn_neuro.training.device import resolve_device
+from surnn_neuro.training.loop import TrainConfig, evaluate, train
 from surnn_neuro.training.tasks import load_task
 
 
@@ -63,21 +64,40 @@ def task_for(cfg: TrainConfig | dict):
     return load_task(c["task"], seq_len=c.get("seq_len"), data_dir=c.get("data_dir"), seed=c.get("seed", 0))
 
 
-def train_run(cfg: TrainConfig, out_dir, progress=True, task=None) -> dict:
-    """Train, score on the test split and write RUN_DIR/{checkpoint.pt, metrics.json}."""
+def train_run(cfg: TrainConfig, out_dir, progress=True, task=None, log=None, distributed=False):
+    """Train, score on the test split and write RUN_DIR/{checkpoint.pt, metrics.json, history.json}.
+
+    ``log``: per-epoch callback of :func:`~surnn_neuro.training.loop.train`. ``distributed``: train
+    data-parallel in the torch.distributed process group (torchrun; see
+    :mod:`surnn_neuro.training.distributed`): every rank trains, only rank 0 scores and writes, and
+    only rank 0 returns the metrics (the other ranks return None).
+    """
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise UserError(f"--out {out_dir}: exists and is not a directory")
-    task = task or task_for(cfg)
-    model, history = train(cfg, task, progress=progress)
-    metrics = score_model(model, task, asdict(cfg))
-    metrics["train_seconds"] = history["train_seconds"]
-    metrics["final_train_loss"] = history["epochs"][-1]["loss"]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    save_checkpoint(out_dir / "checkpoint.pt", model, asdict(cfg), metrics)
-    write_json_atomic(out_dir / "metrics.json", metrics)
-    write_json_atomic(out_dir / "history.json", history)
-    return metrics
+    dist = None
+    if distributed:
+        from surnn_neuro.training.distributed import init_distributed
+
+        dist = init_distributed(cfg.device)
+    try:
+        task = task or task_for(cfg)
+        model, history = train(cfg, task, progress=progress, log=log, dist=dist)
+        if dist is not None and not dist.is_main:
+            return None
+        metrics = score_model(model, task, asdict(cfg))
+        metrics["train_seconds"] = history["train_seconds"]
+        metrics["final_train_loss"] = history["epochs"][-1]["loss"]
+        if dist is not None:
+            metrics["world_size"] = dist.world_size
+        out_dir.mkdir(parents=True, exist_ok=True)
+        save_checkpoint(out_dir / "checkpoint.pt", model, asdict(cfg), metrics)
+        write_json_atomic(out_dir / "metrics.json", metrics)
+        write_json_atomic(out_dir / "history.json", history)
+        return metrics
+    finally:
+        if dist is not None:
+            dist.close()
 
 
 def evaluate_run(run_dir, device="auto") -> dict:
