@@ -125,10 +125,10 @@ def cmd_convert(args):
     if not args.out and not args.nir:
         raise UserError("convert: give --out GRAPH.h5 and/or --nir FILE.nir")
     if str(args.run_dir).endswith(".nir"):  # a NIR graph trained elsewhere -> event graph
-        from surnn_neuro.converters.nir_io import read_nir
-
-        graph = read_nir(args.run_dir, dt=args.dt)
+        graph = _import_nir(args)
     else:
+        if args.producer or args.reset or args.reset_delay is not None:
+            raise UserError("--producer, --reset, --reset-delay: only for a NIR file (FILE.nir) to import")
         model, _ = load_checkpoint(args.run_dir)
         graph = to_graph(model, input_encoding=args.input_encoding)
     if args.out:
@@ -143,6 +143,28 @@ def cmd_convert(args):
         import nir
 
         print(f"wrote {args.nir} (NIR {nir.__version__}; gates and selective updates in node metadata)")
+
+
+def _import_nir(args):
+    """``convert FILE.nir``: the producer's conventions from the flags; each NIRConventionWarning
+    (what the file cannot carry) printed as one line."""
+    import warnings
+
+    from surnn_neuro.converters.nir_io import NIRConventionWarning, NIRProducer, read_nir
+
+    try:
+        producer = NIRProducer(args.producer or "nir", reset=args.reset, reset_delay=args.reset_delay)
+    except ValueError as e:
+        raise UserError("--" + str(e).replace("reset_delay", "reset-delay", 1)) from None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", NIRConventionWarning)
+        graph = read_nir(args.run_dir, dt=args.dt, producer=producer)
+    for w in caught:
+        if issubclass(w.category, NIRConventionWarning):
+            print(f"{PROG}: warning: {w.message}", file=sys.stderr)
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    return graph
 
 
 def cmd_simulate(args):
@@ -260,7 +282,14 @@ def _p_convert(sub):
                    help="a training run, or a NIR graph (LIF/CubaLIF/Affine, recurrent) to import")
     p.add_argument("--out", metavar="GRAPH.h5", help="event graph file to write")
     p.add_argument("--dt", type=float, default=None,
-                   help="time step of an imported NIR graph (default: its metadata, else 1e-4)")
+                   help="time step of an imported NIR graph (default: the producer's, else its metadata, else 1e-4)")
+    p.add_argument("--producer", choices=("nir", "snntorch", "norse"), default=None,
+                   help="who wrote the NIR file: its conventions the file cannot carry are applied "
+                        "(snnTorch: dt 1e-4 and its reset; Norse: tau written as tau*dt, dt 1e-3); docs/nir.md")
+    p.add_argument("--reset", choices=("subtract", "zero"), default=None,
+                   help="snnTorch's reset_mechanism of the exported network (default snnTorch's: subtract)")
+    p.add_argument("--reset-delay", action=argparse.BooleanOptionalAction, default=None,
+                   help="snnTorch's reset_delay of the exported network (default snnTorch's: on)")
     p.add_argument("--nir", metavar="FILE.nir", help="also export to NIR")
     p.add_argument("--input-encoding", default="dense", choices=("dense", "delta", "spikes"),
                    help="how the input is sent: dense values, delta events or binary spikes")

@@ -35,7 +35,7 @@ def check_runnable(layer, who: str) -> None:
     discretisation above the stability bound (snnTorch clamps α, β to [0, 1]), or a threshold below
     the reset (a neuron at rest would count as having fired before t = 0 in snnTorch's delayed reset)."""
     for tau, ratio in layer.dt_over_tau().items():
-        if ratio > MAX_DT_OVER_TAU:
+        if ratio > MAX_DT_OVER_TAU * (1 + 1e-6):  # float32 parameters: dt/τ = 1 may read as 1 + 6e-8
             raise UserError(f"{who}: spiking layer '{layer.name}': dt/{tau} = {ratio:.4g} > {MAX_DT_OVER_TAU:g} "
                             "(an unstable forward-Euler step; see docs/nir.md)")
     if np.any(layer.v_threshold < layer.v_reset) or np.any(layer.v_threshold < 0):

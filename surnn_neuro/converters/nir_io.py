@@ -43,6 +43,7 @@ import numpy as np
 from surnn_neuro.converters._nir_common import (_GRAPH_META, _META, BLOCK_NAMES, DEFAULT_DT,  # noqa: F401
                                                IMPORTED_TYPES, NIR_FORMAT, NIR_FORMAT_VERSION, _nir, _one_line)
 from surnn_neuro.converters._nir_import import _import
+from surnn_neuro.converters._nir_producers import NIRConventionWarning, NIRProducer  # noqa: F401  (API)
 from surnn_neuro.errors import UserError
 from surnn_neuro.fileio import atomic_path
 from surnn_neuro.ir.graph import EventGraph, graphs_equal  # noqa: F401  (graphs_equal: doctest)
@@ -99,7 +100,7 @@ def to_nir(graph: EventGraph):
             fc = f"{name}.fc"
             add(fc, nir.Affine(weight=np.array(layer.weight), bias=np.array(layer.bias),
                                metadata={_META: {"kind": "fc", "layer": name}}))
-            meta = {_META: {"kind": "spiking", "dt": float(layer.dt)}}
+            meta = {_META: {"kind": "spiking", "dt": float(layer.dt), "reset": layer.reset}}
             p = {f: np.array(getattr(layer, f)) for f in ("r", "v_leak", "v_threshold", "v_reset")}
             if layer.neuron == "lif":
                 add(name, nir.LIF(tau=np.array(layer.tau_mem), metadata=meta, **p))
@@ -224,19 +225,23 @@ def _types_in(group) -> list:
     return out
 
 
-def read_nir(path: str | os.PathLike, dt: float | None = None) -> EventGraph:
+def read_nir(path: str | os.PathLike, dt: float | None = None, producer=None) -> EventGraph:
     """Read a NIR file into an event graph: exactly what :func:`write_nir` wrote, or a standard
-    graph through :func:`import_nir` (``dt``: see there). UserError naming the file on any problem."""
+    graph through :func:`import_nir` (``dt``, ``producer``: see there). UserError naming the file on
+    any problem; :class:`NIRConventionWarning` for what the file cannot carry."""
     g = _read_file(path)
-    return _import(g, dt, where=str(path), source=str(path))
+    return _import(g, dt, where=str(path), source=str(path), producer=producer)
 
 
-def import_nir(graph, dt: float | None = None) -> EventGraph:
+def import_nir(graph, dt: float | None = None, producer=None) -> EventGraph:
     """A ``nir.NIRGraph`` (or the path of a NIR file) as an event graph (module doc, docs/nir.md §3).
 
-    ``dt``: time step in seconds for the discretisation; default the graph's ``metadata["dt"]``,
-    else 1e-4 (:data:`DEFAULT_DT`).
+    ``producer``: who wrote it, a :class:`NIRProducer` or its name (``"nir"``, the default: the NIR
+    spec; ``"snntorch"``; ``"norse"``): the conventions the file cannot carry (Norse's τ·dt,
+    snnTorch's reset) are applied (:mod:`surnn_neuro.converters._nir_producers`). ``dt``: time step
+    in seconds; default the producer's (snnTorch 1e-4, Norse 1e-3), else the graph's
+    ``metadata["dt"]``, else 1e-4 (:data:`DEFAULT_DT`). Layers with ``dt/τ > 1`` are refused.
     """
     if isinstance(graph, (str, os.PathLike)):
-        return read_nir(graph, dt)
-    return _import(graph, dt, where="NIR graph", source=None)
+        return read_nir(graph, dt, producer)
+    return _import(graph, dt, where="NIR graph", source=None, producer=producer)

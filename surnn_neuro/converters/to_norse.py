@@ -331,8 +331,9 @@ class NorseSpikingLayer(nn.Module):
     Norse's (``v + dv·(…)``), so spikes agree with the reference to the rounding of the two forms
     (identical in the tests).
 
-    Norse's ``LIFCell`` (``lif_feed_forward_step``) is not used: it integrates the voltage from the
-    previous step's current, one step later than NIR's CubaLIF (docs/nir.md §3).
+    Norse's ``LIFCell`` step (``lif_feed_forward_step``) computes the same CubaLIF update in other
+    variables (``w_in = τ_syn/dt``), but its reset is fixed to ``v_reset``; the box pair takes a
+    ``reset_method`` and NIR's ``w_in`` and ``r`` as they are, as Norse's own import does.
     """
 
     def __init__(self, node, method: str = "super", alpha: float = 100.0):
