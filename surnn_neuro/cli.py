@@ -131,6 +131,13 @@ def cmd_convert(args):
             raise UserError("--producer, --reset, --reset-delay: only for a NIR file (FILE.nir) to import")
         model, _ = load_checkpoint(args.run_dir)
         graph = to_graph(model, input_encoding=args.input_encoding)
+    if args.nir:  # checked before anything is written
+        from surnn_neuro.converters.nir_io import check_nir_exportable
+
+        try:
+            check_nir_exportable(graph, args.nir_surnn_only, opt_in="--nir-surnn-only")
+        except UserError as e:
+            raise UserError(f"--nir: {e}") from None
     if args.out:
         write_graph(graph, args.out)
         kinds = ("spiking " + ", ".join(l.neuron for l in graph.layers) if graph.spiking else
@@ -139,10 +146,12 @@ def cmd_convert(args):
     if args.nir:
         from surnn_neuro.converters.nir_io import write_nir
 
-        write_nir(graph, args.nir)
+        write_nir(graph, args.nir, allow_surnn_only=args.nir_surnn_only)
         import nir
 
-        print(f"wrote {args.nir} (NIR {nir.__version__}; gates and selective updates in node metadata)")
+        what = ("standard NIR" if graph.spiking and all(ly.reset == "value" for ly in graph.layers) else
+                "gates and selective updates in node metadata: only surnn-neuro reads it back exactly")
+        print(f"wrote {args.nir} (NIR {nir.__version__}; {what})")
 
 
 def _import_nir(args):
@@ -291,6 +300,9 @@ def _p_convert(sub):
     p.add_argument("--reset-delay", action=argparse.BooleanOptionalAction, default=None,
                    help="snnTorch's reset_delay of the exported network (default snnTorch's: on)")
     p.add_argument("--nir", metavar="FILE.nir", help="also export to NIR")
+    p.add_argument("--nir-surnn-only", action="store_true",
+                   help="write --nir although the graph has gated layers (or resets) that NIR cannot express: "
+                        "only surnn-neuro reads the file back exactly, other tools misread it")
     p.add_argument("--input-encoding", default="dense", choices=("dense", "delta", "spikes"),
                    help="how the input is sent: dense values, delta events or binary spikes")
     p.set_defaults(func=cmd_convert)

@@ -24,7 +24,7 @@ and the problem. numpy, h5py and nir only (no torch).
 
 >>> from surnn_neuro.ir.examples import random_graph
 >>> g = random_graph(cells=("gru",), gate="threshold", hidden=(3,), seed=2)
->>> n = to_nir(g)
+>>> n = to_nir(g, allow_surnn_only=True)  # a gated layer: other NIR tools would misread it
 >>> sorted(n.nodes)[:4]
 ['input', 'layer1', 'layer1.w_hh.n', 'layer1.w_hh.r']
 >>> graphs_equal(import_nir(n), g)
@@ -76,8 +76,42 @@ def _is_passthrough(ro: ReadoutNode) -> bool:
     return ro.mode == "all" and square and np.array_equal(w, np.eye(w.shape[0])) and not np.any(ro.bias)
 
 
-def to_nir(graph: EventGraph):
-    """``graph`` as a ``nir.NIRGraph`` (module doc; node names in docs/nir.md §2)."""
+def nonstandard_parts(graph: EventGraph) -> list:
+    """What of ``graph`` NIR 1.0.8 cannot express, so that another NIR tool would run a different
+    network: gated (selective-update) layers, and spiking layers whose reset is not NIR's."""
+    out = []
+    gated = [ly.name for ly in graph.layers if not isinstance(ly, SpikingLayerNode)]
+    if gated:
+        out.append(f"gated layer(s) {', '.join(gated)} (no NIR node gates or multiplies)")
+    for ly in graph.layers:
+        if isinstance(ly, SpikingLayerNode) and ly.reset != "value":
+            out.append(f"spiking layer {ly.name} resets by {ly.reset!r} (NIR's neurons reset to v_reset)")
+    return out
+
+
+def check_nir_exportable(graph: EventGraph, allow_surnn_only: bool = False,
+                         opt_in: str = "allow_surnn_only=True (convert --nir-surnn-only)") -> None:
+    """UserError (one line) unless ``graph`` is standard NIR or ``allow_surnn_only``; ``opt_in``
+    names the switch in the message.
+
+    Why refuse rather than mark the file or write a standard form (docs/nir.md §2): NIR 1.0.8 has
+    no node that gates or multiplies, so no standard form of a gated cell exists; and a file that
+    other tools refuse would need a node type NIR's own reader rejects (``nir.read`` asserts on
+    unknown types), which would make it unreadable for every NIR tool, inspection included. A
+    readable file is misread silently (Norse's ``from_nir`` runs the weight blocks as plain
+    integrators), so writing one takes an explicit ``allow_surnn_only=True``.
+    """
+    parts = nonstandard_parts(graph)
+    if parts and not allow_surnn_only:
+        raise UserError(f"cannot export to NIR: {'; '.join(parts)}; another NIR tool would run a different network "
+                        "without a word (Norse's from_nir sums the weight blocks, snnTorch refuses the I node): pass "
+                        f"{opt_in} for a file only surnn-neuro reads back exactly")
+
+
+def to_nir(graph: EventGraph, allow_surnn_only: bool = False):
+    """``graph`` as a ``nir.NIRGraph`` (module doc; node names in docs/nir.md §2). A graph NIR
+    cannot express (:func:`nonstandard_parts`) is refused unless ``allow_surnn_only``
+    (:func:`check_nir_exportable`); the file then says so in its graph metadata (``standard``)."""
     nir = _nir()
     if not isinstance(graph, EventGraph):
         raise TypeError(f"to_nir: expected an EventGraph, got {type(graph).__name__}")
@@ -143,19 +177,22 @@ def to_nir(graph: EventGraph):
             out_name += "_"
         add(out_name, nir.Output(output_type={"output": np.array([ro.output_size])}))
         edges += [(prev, ro.name), (ro.name, out_name)]
+    check_nir_exportable(graph, allow_surnn_only)  # after the names: a clash is reported as such
     meta = {_GRAPH_META: {"format": NIR_FORMAT, "format_version": NIR_FORMAT_VERSION,
-                          "graph_metadata": json.dumps(graph.metadata), "output": out_name}}
+                          "graph_metadata": json.dumps(graph.metadata), "output": out_name,
+                          "standard": not nonstandard_parts(graph)}}
     dts = {float(ly.dt) for ly in graph.layers if isinstance(ly, SpikingLayerNode)}
     if len(dts) == 1:
         meta["dt"] = dts.pop()
     return nir.NIRGraph(nodes=nodes, edges=edges, metadata=meta, type_check=True)
 
 
-def write_nir(graph: EventGraph, path: str | os.PathLike) -> None:
+def write_nir(graph: EventGraph, path: str | os.PathLike, allow_surnn_only: bool = False) -> None:
     """Write ``graph`` as a NIR file (HDF5, gzip; atomically). ``nir.read(path)`` accepts it with
-    type checking; :func:`read_nir` gives back the same graph."""
+    type checking; :func:`read_nir` gives back the same graph. Gated layers (and resets NIR does not
+    have) are refused unless ``allow_surnn_only`` (:func:`check_nir_exportable`)."""
     nir = _nir()
-    g = to_nir(graph)
+    g = to_nir(graph, allow_surnn_only)
     try:
         with atomic_path(path, suffix=".nir.tmp") as tmp:
             nir.write(tmp, g)
