@@ -360,9 +360,10 @@ class NorseSpikingLayer(nn.Module):
         p_syn = LIBoxParameters(tau_mem_inv=self.tau_syn_inv, v_leak=torch.zeros_like(self.v_leak))
         s_syn, s_lif = LIBoxState(v=s_ff.new_zeros(n_b, h)), LIFBoxFeedForwardState(v=s_ff.new_zeros(n_b, h))
         z = s_ff.new_zeros(n_b, h)
+        rec = s_ff.new_zeros(n_b, h)  # W_rec z_{t−1}, z_{−1} = 0
         out = []
         for t in range(n_t):
-            s = s_ff[t] if self.recurrent is None else s_ff[t] + self.recurrent(z)
+            s = s_ff[t] if self.recurrent is None else s_ff[t] + rec
             if self.cuba:
                 i, s_syn = li_box_feed_forward_step(self.w_in * s, s_syn, p_syn, self.dt)
             else:
@@ -376,6 +377,8 @@ class NorseSpikingLayer(nn.Module):
             z, s_lif = lif_box_feed_forward_step(drive, s_lif, p_lif, self.dt)
             if self.reset == "subtract":
                 s_lif = LIFBoxFeedForwardState(v=s_lif.v - self.theta * (z - rho))
+            if self.recurrent is not None:  # sent now, used at t + 1
+                rec = self.recurrent(z)
             out.append(z)
         return torch.stack(out)
 

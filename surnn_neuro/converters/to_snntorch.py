@@ -348,16 +348,18 @@ class SnnTorchSpikingLayer(nn.Module):
         cur = self.synapse(x)
         n_t, n_b, h = cur.shape
         syn, mem = self.syn0.expand(n_b, h), self.mem0.expand(n_b, h)
-        z = cur.new_zeros(n_b, h)
+        rec = cur.new_zeros(n_b, h)  # W_rec z_{t−1}, z_{−1} = 0
         out = []
         try:
             for t in range(n_t):
-                a = cur[t] if self.recurrent is None else cur[t] + self.recurrent(z)
+                a = cur[t] if self.recurrent is None else cur[t] + rec
                 if self.cuba:
                     spk, syn, mem = self.neuron(a, syn, mem)
                 else:
                     spk, mem = self.neuron(a, mem)
                 z = spk.to(a.dtype)  # snnTorch's surrogates return float32 spikes
+                if self.recurrent is not None:  # sent now, used at t + 1 (counted when sent, §4)
+                    rec = self.recurrent(z)
                 out.append(z)
         finally:
             self.neuron.reset_mem()  # the neuron's state buffers: the module holds no graph
