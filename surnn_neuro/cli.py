@@ -140,7 +140,8 @@ def cmd_convert(args):
             raise UserError(f"--nir: {e}") from None
     if args.out:
         write_graph(graph, args.out)
-        kinds = ("spiking " + ", ".join(l.neuron for l in graph.layers) if graph.spiking else
+        kinds = ("spiking " + ", ".join(l.neuron + ("" if l.reset == "value" else f" (reset {l.reset})")
+                                        for l in graph.layers) if graph.spiking else
                  "gates " + ", ".join(graph.gate_of(l.name).kind for l in graph.layers))
         print(f"wrote {args.out}: {len(graph.layers)} layer(s), {kinds}, input {graph.input.encoding}")
     if args.nir:
