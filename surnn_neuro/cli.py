@@ -127,24 +127,56 @@ def cmd_convert(args):
     if not args.out and not args.nir:
         raise UserError("convert: give --out GRAPH.h5 and/or --nir FILE.nir")
     if str(args.run_dir).endswith(".nir"):  # a NIR graph trained elsewhere -> event graph
-        from surnn_neuro.converters.nir_io import read_nir
-
-        graph = read_nir(args.run_dir, dt=args.dt)
+        graph = _import_nir(args)
     else:
+        if args.producer or args.reset or args.reset_delay is not None:
+            raise UserError("--producer, --reset, --reset-delay: only for a NIR file (FILE.nir) to import")
         model, _ = load_checkpoint(args.run_dir)
         graph = to_graph(model, input_encoding=args.input_encoding)
+    if args.nir:  # checked before anything is written
+        from surnn_neuro.converters.nir_io import check_nir_exportable
+
+        try:
+            check_nir_exportable(graph, args.nir_surnn_only, opt_in="--nir-surnn-only")
+        except UserError as e:
+            raise UserError(f"--nir: {e}") from None
     if args.out:
         write_graph(graph, args.out)
-        kinds = ("spiking " + ", ".join(l.neuron for l in graph.layers) if graph.spiking else
+        kinds = ("spiking " + ", ".join(l.neuron + ("" if l.reset == "value" else f" (reset {l.reset})")
+                                        for l in graph.layers) if graph.spiking else
                  "gates " + ", ".join(graph.gate_of(l.name).kind for l in graph.layers))
         print(f"wrote {args.out}: {len(graph.layers)} layer(s), {kinds}, input {graph.input.encoding}")
     if args.nir:
         from surnn_neuro.converters.nir_io import write_nir
 
-        write_nir(graph, args.nir)
+        write_nir(graph, args.nir, allow_surnn_only=args.nir_surnn_only)
         import nir
 
-        print(f"wrote {args.nir} (NIR {nir.__version__}; gates and selective updates in node metadata)")
+        what = ("standard NIR" if graph.spiking and all(ly.reset == "value" for ly in graph.layers) else
+                "gates and selective updates in node metadata: only surnn-neuro reads it back exactly")
+        print(f"wrote {args.nir} (NIR {nir.__version__}; {what})")
+
+
+def _import_nir(args):
+    """``convert FILE.nir``: the producer's conventions from the flags; each NIRConventionWarning
+    (what the file cannot carry) printed as one line."""
+    import warnings
+
+    from surnn_neuro.converters.nir_io import NIRConventionWarning, NIRProducer, read_nir
+
+    try:
+        producer = NIRProducer(args.producer or "nir", reset=args.reset, reset_delay=args.reset_delay)
+    except ValueError as e:
+        raise UserError("--" + str(e).replace("reset_delay", "reset-delay", 1)) from None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", NIRConventionWarning)
+        graph = read_nir(args.run_dir, dt=args.dt, producer=producer)
+    for w in caught:
+        if issubclass(w.category, NIRConventionWarning):
+            print(f"{PROG}: warning: {w.message}", file=sys.stderr)
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    return graph
 
 
 def cmd_simulate(args):
@@ -274,8 +306,18 @@ def _p_convert(sub):
                    help="a training run, or a NIR graph (LIF/CubaLIF/Affine, recurrent) to import")
     p.add_argument("--out", metavar="GRAPH.h5", help="event graph file to write")
     p.add_argument("--dt", type=float, default=None,
-                   help="time step of an imported NIR graph (default: its metadata, else 1e-4)")
+                   help="time step of an imported NIR graph (default: the producer's, else its metadata, else 1e-4)")
+    p.add_argument("--producer", choices=("nir", "snntorch", "norse"), default=None,
+                   help="who wrote the NIR file: its conventions the file cannot carry are applied "
+                        "(snnTorch: dt 1e-4 and its reset; Norse: tau written as tau*dt, dt 1e-3); docs/nir.md")
+    p.add_argument("--reset", choices=("subtract", "zero"), default=None,
+                   help="snnTorch's reset_mechanism of the exported network (default snnTorch's: subtract)")
+    p.add_argument("--reset-delay", action=argparse.BooleanOptionalAction, default=None,
+                   help="snnTorch's reset_delay of the exported network (default snnTorch's: on)")
     p.add_argument("--nir", metavar="FILE.nir", help="also export to NIR")
+    p.add_argument("--nir-surnn-only", action="store_true",
+                   help="write --nir although the graph has gated layers (or resets) that NIR cannot express: "
+                        "only surnn-neuro reads the file back exactly, other tools misread it")
     p.add_argument("--input-encoding", default="dense", choices=("dense", "delta", "spikes"),
                    help="how the input is sent: dense values, delta events or binary spikes")
     p.set_defaults(func=cmd_convert)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import warnings
 
 import numpy as np
 
@@ -26,8 +27,8 @@ from surnn_neuro.ir.nodes import (
 
 from surnn_neuro.converters._nir_common import (_GRAPH_META, _META, DEFAULT_DT, IMPORTED_TYPES, NIR_FORMAT,
                                                NIR_FORMAT_VERSION, _nir, _one_line)
-
-
+from surnn_neuro.converters._nir_producers import (NIRConventionWarning, apply_producer, as_producer, check_stable,
+                                                  choose_dt, convention_warnings)
 
 
 class _Fail:
@@ -38,16 +39,20 @@ class _Fail:
         raise UserError(f"{self.where}: {problem}")
 
 
-def _import(g, dt, where: str, source) -> EventGraph:
+def _import(g, dt, where: str, source, producer=None) -> EventGraph:
     nir = _nir()
     fail = _Fail(where)
+    producer = as_producer(producer)
     if not isinstance(g, nir.NIRGraph):
         fail(f"expected a NIR graph at the top level, got {type(g).__name__}")
     meta = g.metadata if isinstance(g.metadata, dict) else {}
     try:
         if _GRAPH_META in meta:
+            if producer.name != "nir":
+                fail(f"written by surnn-neuro, not by {producer.name}: it carries its own conventions (no producer "
+                     "to declare)")
             return _from_surnn(g, meta[_GRAPH_META], fail)
-        return _from_standard(g, dt, fail, source)
+        return _from_standard(g, dt, fail, source, producer)
     except UserError:
         raise
     except ValueError as e:  # an event-graph node or the graph rejected the mapped values
@@ -147,7 +152,8 @@ def _from_surnn(g, gmeta, fail) -> EventGraph:
                 fail(f"spiking layer '{name}': expected one 'fc' Affine and at most one 'w_rec' Linear, "
                      f"found {fc} and {rec}")
             layer = _spiking_layer(name, node, nodes[fc[0]].weight, nodes[fc[0]].bias,
-                                   nodes[rec[0]].weight if rec else None, float(_py(m.get("dt"))), fail)
+                                   nodes[rec[0]].weight if rec else None, float(_py(m.get("dt"))), fail,
+                                   reset=_py(m.get("reset", "value")))
             ir_nodes.append(layer)
             ir_edges.append((one_source(fc[0]), name))
         elif kind == "readout":
@@ -187,19 +193,26 @@ def _vector(node, field: str, h: int, fail, name: str) -> np.ndarray:
     return v
 
 
-def _spiking_layer(name, node, weight, bias, w_rec, dt, fail) -> SpikingLayerNode:
+def _spiking_layer(name, node, weight, bias, w_rec, dt, fail, producer=None, reset="value") -> SpikingLayerNode:
+    """A LIF / CubaLIF node as a spiking layer; ``producer``: the conventions of a foreign file
+    (:mod:`._nir_producers`), applied to τ, w_in and the reset; else ``reset`` as given (our files)."""
     nir = _nir()
     weight = np.asarray(weight, dtype=np.float64)
     h = weight.shape[0]
     p = {f: _vector(node, f, h, fail, name) for f in ("r", "v_leak", "v_threshold")}
     p["v_reset"] = _vector(node, "v_reset", h, fail, name) if getattr(node, "v_reset", None) is not None else None
-    if isinstance(node, nir.CubaLIF):
-        return SpikingLayerNode(name, neuron="cubalif", weight=weight, bias=bias, dt=dt, w_rec=w_rec,
-                                tau_mem=_vector(node, "tau_mem", h, fail, name),
-                                tau_syn=_vector(node, "tau_syn", h, fail, name),
-                                w_in=_vector(node, "w_in", h, fail, name), **p)
-    return SpikingLayerNode(name, neuron="lif", weight=weight, bias=bias, dt=dt, w_rec=w_rec,
-                            tau_mem=_vector(node, "tau", h, fail, name), **p)
+    cuba = isinstance(node, nir.CubaLIF)
+    if cuba:
+        p.update(tau_mem=_vector(node, "tau_mem", h, fail, name), tau_syn=_vector(node, "tau_syn", h, fail, name),
+                 w_in=_vector(node, "w_in", h, fail, name))
+    else:
+        p["tau_mem"] = _vector(node, "tau", h, fail, name)
+    p = apply_producer(producer, p, "cubalif" if cuba else "lif", dt) if producer is not None else dict(p, reset=reset)
+    layer = SpikingLayerNode(name, neuron="cubalif" if cuba else "lif", weight=weight, bias=bias, dt=dt, w_rec=w_rec,
+                             **p)
+    if producer is not None:
+        check_stable(layer, type(node).__name__, producer, fail)
+    return layer
 
 
 def _flatten(g, fail, prefix: str = ""):
@@ -268,7 +281,7 @@ def _compose(chain, fail, size: int):
     return w, b
 
 
-def _from_standard(g, dt, fail, source) -> EventGraph:
+def _from_standard(g, dt, fail, source, producer) -> EventGraph:
     nir = _nir()
     nodes, edges = _flatten(g, fail)
     supported = (nir.Input, nir.Output, nir.Affine, nir.Linear, nir.LIF, nir.CubaLIF)
@@ -276,14 +289,8 @@ def _from_standard(g, dt, fail, source) -> EventGraph:
         if not isinstance(node, supported):
             fail(f"node '{name}': NIR type {type(node).__name__} is not supported by the import; supported: "
                  f"{', '.join(IMPORTED_TYPES)} (docs/nir.md §3)")
-    if dt is None:
-        dt = _py(g.metadata.get("dt")) if isinstance(g.metadata, dict) and "dt" in g.metadata else DEFAULT_DT
-    try:
-        dt = float(dt)
-    except (TypeError, ValueError):
-        fail(f"dt: expected a time step in seconds, got {dt!r}")
-    if not np.isfinite(dt) or dt <= 0:
-        fail(f"dt: expected a time step > 0 (s), got {dt}")
+    meta_dt = _py(g.metadata.get("dt")) if isinstance(g.metadata, dict) and "dt" in g.metadata else None
+    dt = choose_dt(producer, dt, meta_dt, DEFAULT_DT, fail)
 
     neurons = (nir.LIF, nir.CubaLIF)
     ins = {n: [] for n in nodes}
@@ -346,7 +353,7 @@ def _from_standard(g, dt, fail, source) -> EventGraph:
                 visited.add(r)
             if nxt in outs[nxt]:  # a self-loop: identity recurrence
                 w_rec = np.eye(w.shape[0]) if w_rec is None else w_rec + np.eye(w.shape[0])
-            layers.append(_spiking_layer(nxt, node, w, b, w_rec, dt, fail))
+            layers.append(_spiking_layer(nxt, node, w, b, w_rec, dt, fail, producer))
             meta_layers[nxt] = {"type": type(node).__name__, "input": [n for n, _ in pending],
                                 "recurrent": list(rec_of[nxt]) + ([nxt] if nxt in outs[nxt] else [])}
             pending = []
@@ -368,6 +375,9 @@ def _from_standard(g, dt, fail, source) -> EventGraph:
     else:
         ro = ReadoutNode(out_name, weight=np.eye(size), bias=np.zeros(size), mode="all")
         ro_meta = {"nodes": [], "passthrough": True}
+    for message in convention_warnings(producer, layers, fail.where):
+        warnings.warn(message, NIRConventionWarning, stacklevel=4)
+    conventions = {"producer": producer.name, "resets": sorted({ly.reset for ly in layers})}
     metadata = {"nir": {"source": source, "dt": dt, "layers": meta_layers, "readout": ro_meta,
-                        "output": out_name}}
+                        "output": out_name, "conventions": conventions}}
     return EventGraph.sequential(InputNode(in_name, size=int(shape[0]), encoding="spikes"), layers, ro, metadata)

@@ -24,7 +24,7 @@ and the problem. numpy, h5py and nir only (no torch).
 
 >>> from surnn_neuro.ir.examples import random_graph
 >>> g = random_graph(cells=("gru",), gate="threshold", hidden=(3,), seed=2)
->>> n = to_nir(g)
+>>> n = to_nir(g, allow_surnn_only=True)  # a gated layer: other NIR tools would misread it
 >>> sorted(n.nodes)[:4]
 ['input', 'layer1', 'layer1.w_hh.n', 'layer1.w_hh.r']
 >>> graphs_equal(import_nir(n), g)
@@ -43,6 +43,7 @@ import numpy as np
 from surnn_neuro.converters._nir_common import (_GRAPH_META, _META, BLOCK_NAMES, DEFAULT_DT,  # noqa: F401
                                                IMPORTED_TYPES, NIR_FORMAT, NIR_FORMAT_VERSION, _nir, _one_line)
 from surnn_neuro.converters._nir_import import _import
+from surnn_neuro.converters._nir_producers import NIRConventionWarning, NIRProducer  # noqa: F401  (API)
 from surnn_neuro.errors import UserError
 from surnn_neuro.fileio import atomic_path
 from surnn_neuro.ir.graph import EventGraph, graphs_equal  # noqa: F401  (graphs_equal: doctest)
@@ -75,8 +76,42 @@ def _is_passthrough(ro: ReadoutNode) -> bool:
     return ro.mode == "all" and square and np.array_equal(w, np.eye(w.shape[0])) and not np.any(ro.bias)
 
 
-def to_nir(graph: EventGraph):
-    """``graph`` as a ``nir.NIRGraph`` (module doc; node names in docs/nir.md §2)."""
+def nonstandard_parts(graph: EventGraph) -> list:
+    """What of ``graph`` NIR 1.0.8 cannot express, so that another NIR tool would run a different
+    network: gated (selective-update) layers, and spiking layers whose reset is not NIR's."""
+    out = []
+    gated = [ly.name for ly in graph.layers if not isinstance(ly, SpikingLayerNode)]
+    if gated:
+        out.append(f"gated layer(s) {', '.join(gated)} (no NIR node gates or multiplies)")
+    for ly in graph.layers:
+        if isinstance(ly, SpikingLayerNode) and ly.reset != "value":
+            out.append(f"spiking layer {ly.name} resets by {ly.reset!r} (NIR's neurons reset to v_reset)")
+    return out
+
+
+def check_nir_exportable(graph: EventGraph, allow_surnn_only: bool = False,
+                         opt_in: str = "allow_surnn_only=True (convert --nir-surnn-only)") -> None:
+    """UserError (one line) unless ``graph`` is standard NIR or ``allow_surnn_only``; ``opt_in``
+    names the switch in the message.
+
+    Why refuse rather than mark the file or write a standard form (docs/nir.md §2): NIR 1.0.8 has
+    no node that gates or multiplies, so no standard form of a gated cell exists; and a file that
+    other tools refuse would need a node type NIR's own reader rejects (``nir.read`` asserts on
+    unknown types), which would make it unreadable for every NIR tool, inspection included. A
+    readable file is misread silently (Norse's ``from_nir`` runs the weight blocks as plain
+    integrators), so writing one takes an explicit ``allow_surnn_only=True``.
+    """
+    parts = nonstandard_parts(graph)
+    if parts and not allow_surnn_only:
+        raise UserError(f"cannot export to NIR: {'; '.join(parts)}; another NIR tool would run a different network "
+                        "without a word (Norse's from_nir sums the weight blocks, snnTorch refuses the I node): pass "
+                        f"{opt_in} for a file only surnn-neuro reads back exactly")
+
+
+def to_nir(graph: EventGraph, allow_surnn_only: bool = False):
+    """``graph`` as a ``nir.NIRGraph`` (module doc; node names in docs/nir.md §2). A graph NIR
+    cannot express (:func:`nonstandard_parts`) is refused unless ``allow_surnn_only``
+    (:func:`check_nir_exportable`); the file then says so in its graph metadata (``standard``)."""
     nir = _nir()
     if not isinstance(graph, EventGraph):
         raise TypeError(f"to_nir: expected an EventGraph, got {type(graph).__name__}")
@@ -99,7 +134,7 @@ def to_nir(graph: EventGraph):
             fc = f"{name}.fc"
             add(fc, nir.Affine(weight=np.array(layer.weight), bias=np.array(layer.bias),
                                metadata={_META: {"kind": "fc", "layer": name}}))
-            meta = {_META: {"kind": "spiking", "dt": float(layer.dt)}}
+            meta = {_META: {"kind": "spiking", "dt": float(layer.dt), "reset": layer.reset}}
             p = {f: np.array(getattr(layer, f)) for f in ("r", "v_leak", "v_threshold", "v_reset")}
             if layer.neuron == "lif":
                 add(name, nir.LIF(tau=np.array(layer.tau_mem), metadata=meta, **p))
@@ -142,19 +177,22 @@ def to_nir(graph: EventGraph):
             out_name += "_"
         add(out_name, nir.Output(output_type={"output": np.array([ro.output_size])}))
         edges += [(prev, ro.name), (ro.name, out_name)]
+    check_nir_exportable(graph, allow_surnn_only)  # after the names: a clash is reported as such
     meta = {_GRAPH_META: {"format": NIR_FORMAT, "format_version": NIR_FORMAT_VERSION,
-                          "graph_metadata": json.dumps(graph.metadata), "output": out_name}}
+                          "graph_metadata": json.dumps(graph.metadata), "output": out_name,
+                          "standard": not nonstandard_parts(graph)}}
     dts = {float(ly.dt) for ly in graph.layers if isinstance(ly, SpikingLayerNode)}
     if len(dts) == 1:
         meta["dt"] = dts.pop()
     return nir.NIRGraph(nodes=nodes, edges=edges, metadata=meta, type_check=True)
 
 
-def write_nir(graph: EventGraph, path: str | os.PathLike) -> None:
+def write_nir(graph: EventGraph, path: str | os.PathLike, allow_surnn_only: bool = False) -> None:
     """Write ``graph`` as a NIR file (HDF5, gzip; atomically). ``nir.read(path)`` accepts it with
-    type checking; :func:`read_nir` gives back the same graph."""
+    type checking; :func:`read_nir` gives back the same graph. Gated layers (and resets NIR does not
+    have) are refused unless ``allow_surnn_only`` (:func:`check_nir_exportable`)."""
     nir = _nir()
-    g = to_nir(graph)
+    g = to_nir(graph, allow_surnn_only)
     try:
         with atomic_path(path, suffix=".nir.tmp") as tmp:
             nir.write(tmp, g)
@@ -224,19 +262,23 @@ def _types_in(group) -> list:
     return out
 
 
-def read_nir(path: str | os.PathLike, dt: float | None = None) -> EventGraph:
+def read_nir(path: str | os.PathLike, dt: float | None = None, producer=None) -> EventGraph:
     """Read a NIR file into an event graph: exactly what :func:`write_nir` wrote, or a standard
-    graph through :func:`import_nir` (``dt``: see there). UserError naming the file on any problem."""
+    graph through :func:`import_nir` (``dt``, ``producer``: see there). UserError naming the file on
+    any problem; :class:`NIRConventionWarning` for what the file cannot carry."""
     g = _read_file(path)
-    return _import(g, dt, where=str(path), source=str(path))
+    return _import(g, dt, where=str(path), source=str(path), producer=producer)
 
 
-def import_nir(graph, dt: float | None = None) -> EventGraph:
+def import_nir(graph, dt: float | None = None, producer=None) -> EventGraph:
     """A ``nir.NIRGraph`` (or the path of a NIR file) as an event graph (module doc, docs/nir.md §3).
 
-    ``dt``: time step in seconds for the discretisation; default the graph's ``metadata["dt"]``,
-    else 1e-4 (:data:`DEFAULT_DT`).
+    ``producer``: who wrote it, a :class:`NIRProducer` or its name (``"nir"``, the default: the NIR
+    spec; ``"snntorch"``; ``"norse"``): the conventions the file cannot carry (Norse's τ·dt,
+    snnTorch's reset) are applied (:mod:`surnn_neuro.converters._nir_producers`). ``dt``: time step
+    in seconds; default the producer's (snnTorch 1e-4, Norse 1e-3), else the graph's
+    ``metadata["dt"]``, else 1e-4 (:data:`DEFAULT_DT`). Layers with ``dt/τ > 1`` are refused.
     """
     if isinstance(graph, (str, os.PathLike)):
-        return read_nir(graph, dt)
-    return _import(graph, dt, where="NIR graph", source=None)
+        return read_nir(graph, dt, producer)
+    return _import(graph, dt, where="NIR graph", source=None, producer=producer)

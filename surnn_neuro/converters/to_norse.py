@@ -52,6 +52,7 @@ from __future__ import annotations
 import warnings
 from typing import NamedTuple, Optional, Tuple
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -60,8 +61,11 @@ with warnings.catch_warnings():
     # norse 1.1.0 decorates functions with torch.jit.script at import: torch warns once per function
     warnings.filterwarnings("ignore", message=".*torch.jit.script.*deprecated", category=DeprecationWarning)
     from norse.torch.functional.threshold import threshold
+    from norse.torch import (LIBoxParameters, LIBoxState, LIFBoxFeedForwardState, LIFBoxParameters,
+                             li_box_feed_forward_step, lif_box_feed_forward_step, reset_value)
 
 from surnn_neuro.converters._event_gates import GATES, Idiom, gate_module, param
+from surnn_neuro.converters._spiking_common import SpikingNetwork, check_runnable, linear
 from surnn_neuro.ir.cells import cell_spec
 from surnn_neuro.ir.graph import EventGraph
 from surnn_neuro.models.functional import (OscillatorParameters, SkipParameters, SkipState, SUParameters, SUState,
@@ -295,20 +299,111 @@ class NorseNetwork(nn.Module):
         return y, gates
 
 
-def to_norse(graph: EventGraph, dtype=torch.float32, method: str = "super", alpha: float = 100.0,
-             learn_omega: bool = False) -> NorseNetwork:
-    """Build the Norse network of ``graph`` (weights copied from the graph, cast to ``dtype``).
+# ------------------------------------------------------------------------------------------------
+# spiking (LIF / CubaLIF) layers: Norse's box step functions, as Norse runs NIR's LIF and CubaLIF
+# ------------------------------------------------------------------------------------------------
 
-    ``method``, ``alpha``: the Norse threshold function of every gate neuron (forward ``[x > 0]``;
-    default SuperSpike). ``learn_omega``: make the oscillator frequencies trainable.
+
+def reset_none(z, v, reset, th):
+    """No reset after the threshold (a Norse ``ResetMethod``): the subtractions of snnTorch's rules
+    are applied around the step instead (:class:`NorseSpikingLayer`)."""
+    return v
+
+
+#: reset of a spiking layer (ir.spiking.RESETS) -> Norse ResetMethod
+NORSE_RESETS = {"value": reset_value, "subtract": reset_none, "subtract-delayed": reset_none}
+
+
+class NorseSpikingLayer(nn.Module):
+    """A spiking layer (docs/semantics.md §5) run by Norse's step functions, the ones Norse itself
+    runs NIR's neurons with (``norse.torch.utils.import_nir``): CubaLIF = ``li_box_feed_forward_step``
+    (the synapse ``I += dt/τ_syn (−I + w_in S)``) then ``lif_box_feed_forward_step``
+    (``v += dt/τ_mem (v_leak − v + r I)``, strict threshold, reset); LIF = the second alone with
+    ``I = S``. ``S_t = W x_t + b + W_rec z_{t−1}`` (``synapse`` and ``recurrent``, ``nn.Linear``).
+
+    Physical variables (Norse's): ``v`` starts at 0, ``I`` at 0. Unlike Norse's own ``from_nir`` the
+    synapse has no ``v_leak`` (NIR's CubaLIF synapse has none) and a LIF's ``r`` is applied (Norse's
+    import ignores it with a warning). Resets: ``value`` is Norse's ``reset_value``; Norse has no
+    reset method for snnTorch's two subtractions of ``θ = v_threshold − v_reset``
+    (docs/semantics.md §5), so they are applied around Norse's step: ``−(θ/dv)·z_{t−1}``
+    (``subtract-delayed``) or ``−(θ/dv)·ρ_t`` (``subtract``) added to the voltage input (so that
+    ``dv·input`` subtracts θ), and for ``subtract`` ``v −= θ (z − ρ)`` after it. The arithmetic is
+    Norse's (``v + dv·(…)``), so spikes agree with the reference to the rounding of the two forms
+    (identical in the tests).
+
+    Norse's ``LIFCell`` step (``lif_feed_forward_step``) computes the same CubaLIF update in other
+    variables (``w_in = τ_syn/dt``), but its reset is fixed to ``v_reset``; the box pair takes a
+    ``reset_method`` and NIR's ``w_in`` and ``r`` as they are, as Norse's own import does.
+    """
+
+    def __init__(self, node, method: str = "super", alpha: float = 100.0):
+        super().__init__()
+        check_runnable(node, "norse backend")
+        self.name, self.cuba, self.reset = node.name, node.neuron == "cubalif", node.reset
+        self.dt, self.method, self.alpha = float(node.dt), method, float(alpha)
+        self.synapse = linear(node.weight, node.bias)
+        self.recurrent = linear(node.w_rec) if node.recurrent else None
+        k = node.constants()
+        for name, value in (("w_in", node.w_in), ("r", node.r), ("tau_syn_inv", 1.0 / node.tau_syn),
+                            ("tau_mem_inv", 1.0 / node.tau_mem), ("v_leak", node.v_leak),
+                            ("v_th", node.v_threshold), ("v_reset", node.v_reset), ("theta", k.theta),
+                            ("theta_dv", k.theta / k.dv)):
+            self.register_buffer(name, torch.tensor(np.asarray(value, dtype=np.float64)))
+
+    def run(self, x: torch.Tensor) -> torch.Tensor:
+        """Spikes ``(T, B, H)`` for the input spikes (or values) ``x: (T, B, V)``."""
+        s_ff = self.synapse(x)
+        n_t, n_b, h = s_ff.shape
+        p_lif = LIFBoxParameters(tau_mem_inv=self.tau_mem_inv, v_leak=self.v_leak, v_th=self.v_th,
+                                 v_reset=self.v_reset, method=self.method, alpha=self.alpha,
+                                 reset_method=NORSE_RESETS[self.reset])
+        p_syn = LIBoxParameters(tau_mem_inv=self.tau_syn_inv, v_leak=torch.zeros_like(self.v_leak))
+        s_syn, s_lif = LIBoxState(v=s_ff.new_zeros(n_b, h)), LIFBoxFeedForwardState(v=s_ff.new_zeros(n_b, h))
+        z = s_ff.new_zeros(n_b, h)
+        rec = s_ff.new_zeros(n_b, h)  # W_rec z_{t−1}, z_{−1} = 0
+        out = []
+        for t in range(n_t):
+            s = s_ff[t] if self.recurrent is None else s_ff[t] + rec
+            if self.cuba:
+                i, s_syn = li_box_feed_forward_step(self.w_in * s, s_syn, p_syn, self.dt)
+            else:
+                i = s
+            drive = self.r * i
+            if self.reset == "subtract-delayed":
+                drive = drive - self.theta_dv * z
+            elif self.reset == "subtract":
+                rho = (s_lif.v > self.v_th).to(drive.dtype)  # left above θ by the last subtraction
+                drive = drive - self.theta_dv * rho
+            z, s_lif = lif_box_feed_forward_step(drive, s_lif, p_lif, self.dt)
+            if self.reset == "subtract":
+                s_lif = LIFBoxFeedForwardState(v=s_lif.v - self.theta * (z - rho))
+            if self.recurrent is not None:  # sent now, used at t + 1
+                rec = self.recurrent(z)
+            out.append(z)
+        return torch.stack(out)
+
+
+def to_norse(graph: EventGraph, dtype=torch.float32, method: str = "super", alpha: float = 100.0,
+             learn_omega: bool = False) -> nn.Module:
+    """Build the Norse network of ``graph`` (weights copied from the graph, cast to ``dtype``): a
+    :class:`NorseNetwork` for selective-update graphs, a
+    :class:`~surnn_neuro.converters._spiking_common.SpikingNetwork` of :class:`NorseSpikingLayer`
+    for spiking ones (same ``forward`` interface).
+
+    ``method``, ``alpha``: the Norse threshold function of every gate and spiking neuron (forward
+    ``[x > 0]``; default SuperSpike). ``learn_omega``: make the oscillator frequencies trainable.
     """
     if not isinstance(graph, EventGraph):
         raise ValueError(f"to_norse: expected an EventGraph, got {type(graph).__name__}")
+    _check_method(method)
+    if graph.spiking:
+        return SpikingNetwork(graph, [NorseSpikingLayer(ly, method, alpha) for ly in graph.layers]).to(dtype)
     return NorseNetwork(graph, method=method, alpha=alpha, learn_omega=learn_omega).to(dtype)
 
 
 __all__ = [
-    "GATES", "GlobalGateParameters", "GlobalGateState", "METHODS", "NorseNetwork", "NorseThreshold",
+    "GATES", "GlobalGateParameters", "GlobalGateState", "METHODS", "NORSE_RESETS", "NorseNetwork", "NorseSpikingLayer",
+    "NorseThreshold",
     "SUCell", "SUParameters", "SUState", "SelectiveUpdateLayer", "ThresholdGateParameters", "ThresholdGateState",
     "global_gate_initial_state", "global_gate_receive", "global_gate_step", "oscillator_gate", "schedule_gate",
     "su_initial_state", "su_step", "threshold_gate_receive", "threshold_gate_step", "to_norse",

@@ -85,6 +85,7 @@ import snntorch as snn
 from snntorch import surrogate as snn_surrogate
 
 from surnn_neuro.converters._event_gates import GATES, Idiom, accumulate, gate_module
+from surnn_neuro.converters._spiking_common import SpikingNetwork, check_runnable, linear
 from surnn_neuro.ir.cells import cell_spec
 from surnn_neuro.ir.graph import EventGraph
 from surnn_neuro.models.functional import SUParameters, SUState, su_loop, su_step
@@ -302,17 +303,87 @@ class SnnTorchNetwork(nn.Module):
         return out, gates
 
 
-def to_snntorch(graph: EventGraph, dtype=torch.float32, spike_grad=None, learn_omega: bool = False) -> SnnTorchNetwork:
-    """Build the snnTorch network of ``graph`` (weights copied from the graph, cast to ``dtype``).
+# ------------------------------------------------------------------------------------------------
+# spiking (LIF / CubaLIF) layers: snnTorch's Leaky and Synaptic
+# ------------------------------------------------------------------------------------------------
 
-    ``spike_grad``: surrogate of the oscillator and threshold gate neurons (default :class:`ATan`,
-    snnTorch's default; any picklable callable, e.g. :class:`StraightThroughSpike`). The skip gate always
-    uses :class:`StraightThroughSpike`. ``learn_omega``: make the oscillator frequencies trainable.
+#: reset of a spiking layer (ir.spiking.RESETS) -> snnTorch's (reset_mechanism, reset_delay)
+SNNTORCH_RESETS = {"value": ("zero", False), "subtract": ("subtract", False), "subtract-delayed": ("subtract", True)}
+
+
+class SnnTorchSpikingLayer(nn.Module):
+    """A spiking layer (docs/semantics.md §5) run by snnTorch's own neuron: ``snn.Synaptic`` (cubalif)
+    or ``snn.Leaky`` (lif), states passed in and out at every step.
+
+    The layer's update in Lava's variables (``û = dv·r·I``, ``v̂ = v − v_reset``) *is* snnTorch's:
+    ``syn_t = α syn_{t−1} + input_t``, ``mem_t = β mem_{t−1} + syn_t`` with ``α = 1 − du``,
+    ``β = 1 − dv``, ``threshold = v_threshold − v_reset`` (strict, snnTorch fires on ``mem − thr > 0``),
+    ``input_t = (s⊙W) x_t + (s⊙W_rec) z_{t−1} + s⊙b`` (``synapse`` and ``recurrent``, two
+    ``nn.Linear``). snnTorch has no constant voltage drive, so ``c_v = dv (v_leak − v_reset)`` rides on
+    the current: ``syn = û + c_v`` starts at ``c_v`` and takes ``du·c_v`` more input per step
+    (exact in value, rounded differently from the reference when ``c_v ≠ 0``). ``mem`` starts at
+    ``−v_reset`` (v = 0). Resets (:data:`SNNTORCH_RESETS`): ``value`` is ``reset_mechanism="zero"``
+    with ``reset_delay=False``; the two subtractions are snnTorch's ``"subtract"`` without and with
+    its delay. With ``c_v = 0`` every addition is done in the reference's order, so spikes agree to
+    the rounding of the weight sums (identical in the tests).
+    """
+
+    def __init__(self, node, spike_grad=None):
+        super().__init__()
+        check_runnable(node, "snntorch backend")
+        k = node.constants()
+        self.name, self.cuba = node.name, node.neuron == "cubalif"
+        mechanism, delay = SNNTORCH_RESETS[node.reset]
+        self.synapse = linear(k.w_eff, k.c + k.du * k.beta)
+        self.recurrent = linear(k.w_rec_eff) if node.recurrent else None
+        common = dict(beta=torch.tensor(1.0 - k.dv), threshold=torch.tensor(k.theta), reset_mechanism=mechanism,
+                      reset_delay=delay, spike_grad=spike_grad if spike_grad is not None else ATan())
+        self.neuron = _forget(snn.Synaptic(alpha=torch.tensor(1.0 - k.du), **common) if self.cuba else
+                              snn.Leaky(**common))
+        self.register_buffer("syn0", torch.tensor(k.beta))  # syn = û + c_v, û_{−1} = 0
+        self.register_buffer("mem0", torch.tensor(k.v0))
+
+    def run(self, x: torch.Tensor) -> torch.Tensor:
+        """Spikes ``(T, B, H)`` for the input spikes (or values) ``x: (T, B, V)``."""
+        cur = self.synapse(x)
+        n_t, n_b, h = cur.shape
+        syn, mem = self.syn0.expand(n_b, h), self.mem0.expand(n_b, h)
+        rec = cur.new_zeros(n_b, h)  # W_rec z_{t−1}, z_{−1} = 0
+        out = []
+        try:
+            for t in range(n_t):
+                a = cur[t] if self.recurrent is None else cur[t] + rec
+                if self.cuba:
+                    spk, syn, mem = self.neuron(a, syn, mem)
+                else:
+                    spk, mem = self.neuron(a, mem)
+                z = spk.to(a.dtype)  # snnTorch's surrogates return float32 spikes
+                if self.recurrent is not None:  # sent now, used at t + 1 (counted when sent, §4)
+                    rec = self.recurrent(z)
+                out.append(z)
+        finally:
+            self.neuron.reset_mem()  # the neuron's state buffers: the module holds no graph
+        return torch.stack(out)
+
+
+def to_snntorch(graph: EventGraph, dtype=torch.float32, spike_grad=None, learn_omega: bool = False) -> nn.Module:
+    """Build the snnTorch network of ``graph`` (weights copied from the graph, cast to ``dtype``):
+    a :class:`SnnTorchNetwork` for selective-update graphs, a
+    :class:`~surnn_neuro.converters._spiking_common.SpikingNetwork` of :class:`SnnTorchSpikingLayer`
+    for spiking ones (same ``forward`` interface).
+
+    ``spike_grad``: surrogate of the oscillator and threshold gate neurons and of the spiking
+    neurons (default :class:`ATan`, snnTorch's default; any picklable callable, e.g.
+    :class:`StraightThroughSpike`). The skip gate always uses :class:`StraightThroughSpike`. ``learn_omega``:
+    make the oscillator frequencies trainable.
     """
     if not isinstance(graph, EventGraph):
         raise ValueError(f"to_snntorch: expected an EventGraph, got {type(graph).__name__}")
+    if graph.spiking:
+        return SpikingNetwork(graph, [SnnTorchSpikingLayer(ly, spike_grad) for ly in graph.layers]).to(dtype)
     return SnnTorchNetwork(graph, spike_grad=spike_grad, learn_omega=learn_omega).to(dtype)
 
 
-__all__ = ["ATan", "GATES", "SelectiveUpdate", "SnnTorchLayer", "SnnTorchNetwork", "StraightThroughSpike", "gate_neuron",
+__all__ = ["ATan", "GATES", "SNNTORCH_RESETS", "SelectiveUpdate", "SnnTorchLayer", "SnnTorchNetwork",
+           "SnnTorchSpikingLayer", "StraightThroughSpike", "gate_neuron",
            "to_snntorch"]

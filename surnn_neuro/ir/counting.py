@@ -159,6 +159,33 @@ def fill_dense_macs(dense_macs: np.ndarray, graph: EventGraph, n_b: int) -> None
         dense_macs[-1] = macs
 
 
+def connection_sparsity(graph: EventGraph) -> float:
+    """Fraction of zero weights over the graph's synapse matrices (NeuroBench's ConnectionSparsity:
+    zeros / weights of its connection layers; biases are not synapses): per selective-update layer
+    ``W_ih``, ``W_hh`` and each gate synapse (its stored entries: a diagonal ``w_self`` counts H),
+    per spiking layer ``weight`` and ``w_rec`` (if it has a non-zero weight), and ``W_o``.
+
+    >>> from surnn_neuro.ir.examples import random_graph
+    >>> 0.0 <= connection_sparsity(random_graph(seed=1)) < 1.0
+    True
+    """
+    zeros = entries = 0
+    for layer in graph.layers:
+        if getattr(type(layer), "gated", True):
+            mats = [layer.w_ih, layer.w_hh] + [getattr(graph.gate_of(layer.name), syn.field)
+                                               for syn in graph.gate_of(layer.name).synapses()]
+        else:
+            mats = [layer.weight] + ([layer.w_rec] if layer.recurrent else [])
+        for m in mats:
+            m = np.asarray(m)
+            zeros += int(m.size - np.count_nonzero(m))
+            entries += int(m.size)
+    w = np.asarray(graph.readout.weight)
+    zeros += int(w.size - np.count_nonzero(w))
+    entries += int(w.size)
+    return zeros / entries
+
+
 def flops_per_sequence(graph: EventGraph, gate_spikes: dict, n_steps: int) -> np.ndarray:
     """SA-RNN FLOPs (multiplications to compute the new states, gate networks included) of each
     sequence: ``(B,)`` int64, summed over layers and steps (take ``.mean()`` for the paper's number).

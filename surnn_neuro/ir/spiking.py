@@ -19,6 +19,22 @@ from surnn_neuro.ir.base import Node
 #: Neuron models of a spiking layer (NIR ``LIF`` and ``CubaLIF``), docs/semantics.md §5.
 SPIKING_NEURONS = ("lif", "cubalif")
 
+#: Reset rules of a spiking layer, with θ = v_threshold − v_reset (docs/semantics.md §5). NIR itself
+#: has one (``value``); the two others are snnTorch's, so that its networks run here as snnTorch
+#: runs them (NIR cannot carry them: docs/nir.md §3).
+RESETS = {
+    "value": "v ← v_reset in the step it fires (NIR, Lava, Norse; snnTorch reset_mechanism='zero')",
+    "subtract": "v ← v − θ in the step it fires, snnTorch's rule for a voltage left above θ "
+                "(snnTorch 'subtract', reset_delay=False)",
+    "subtract-delayed": "θ is subtracted from the next step's voltage (snnTorch's default: "
+                        "'subtract', reset_delay=True)",
+}
+
+#: The largest dt/τ (``du``, ``dv``) a discretisation may have: above it the decay factor 1 − dt/τ
+#: of forward Euler is negative, so a leaking state changes sign every step (and snnTorch clamps its
+#: α, β to [0, 1], Lava's du, dv are fractions in [0, 1]). Imports refuse such layers (docs/nir.md).
+MAX_DT_OVER_TAU = 1.0
+
 
 class SpikingConstants(NamedTuple):
     """Per-neuron constants of the discrete-time update of a :class:`SpikingLayerNode` (all ``(H,)``
@@ -53,6 +69,13 @@ class SpikingLayerNode(Node):
         z_t  = v̂_t' > v_threshold − v_reset                       strict threshold
         v̂_t  = where(z_t, 0, v̂_t')                               reset (v = v_reset)
 
+    ``reset`` (:data:`RESETS`, θ = v_threshold − v_reset) changes the last two lines, as snnTorch
+    computes its resets: ``"subtract-delayed"`` (snnTorch's default): ``v̂_t' −= θ ⊙ z_{t−1}``, then
+    the threshold, no reset after it; ``"subtract"`` (snnTorch's ``reset_delay=False``): with
+    ``ρ_t = [v̂_{t−1} > θ]`` (a voltage still above θ after its last subtraction),
+    ``v̂_t' −= θ ⊙ ρ_t``, the threshold, then ``v̂_t = v̂_t' − θ ⊙ (z_t − ρ_t)``: ``v̂ − θ`` where it
+    fires, and a neuron left above θ needs ``θ`` more to fire at the next step.
+
     This is NIR's forward Euler ``I_t = I_{t−1} + du(−I_{t−1} + w_in S_t)``,
     ``v_t = v_{t−1} + dv(v_leak − v_{t−1} + r I_t)`` multiplied out (docs/semantics.md §5).
     Output: the binary spikes ``z_t``; the layer's events are its spikes, every neuron updates every step.
@@ -61,8 +84,9 @@ class SpikingLayerNode(Node):
     ``neuron``: ``"lif"`` or ``"cubalif"``; ``weight: (H, V)``, ``bias: (H,)`` (the input Affine's,
     plus the recurrent Affine's); ``tau_mem, r, v_leak, v_threshold: (H,)``; ``dt`` (s, > 0);
     ``tau_syn: (H,)`` (required for cubalif; lif: ``dt``, i.e. ``du = 1``); ``w_in: (H,)`` (default 1;
-    lif: 1); ``v_reset: (H,)`` (default 0); ``w_rec: (H, H)`` (default: none, stored as zeros).
-    Time constants in seconds (> 0), voltages and currents dimensionless.
+    lif: 1); ``v_reset: (H,)`` (default 0); ``w_rec: (H, H)`` (default: none, stored as zeros);
+    ``reset`` (default ``"value"``, NIR's). Time constants in seconds (> 0), voltages and currents
+    dimensionless.
     """
 
     kind: ClassVar[str] = "spiking"
@@ -81,10 +105,12 @@ class SpikingLayerNode(Node):
     w_in: np.ndarray = None
     v_reset: np.ndarray = None
     w_rec: np.ndarray = None
+    reset: str = "value"
 
     def __post_init__(self):
         super().__post_init__()
         self._choice("neuron", SPIKING_NEURONS)
+        self._choice("reset", tuple(RESETS))
         w = self._float_array("weight", (None, None))
         h, v = w.shape
         if h < 1 or v < 1:
@@ -139,6 +165,14 @@ class SpikingLayerNode(Node):
         """True if ``w_rec`` has a non-zero weight (zero weights are not synapses)."""
         return bool(np.any(self.w_rec != 0))
 
+    def dt_over_tau(self) -> dict:
+        """The largest ``dt/τ`` of each time constant: ``{"tau_mem": max dv, "tau_syn": max du}``
+        (lif: ``tau_mem`` only, its ``du`` is 1 by construction). Stable while ≤ :data:`MAX_DT_OVER_TAU`."""
+        out = {"tau_mem": float(np.max(self.dt / self.tau_mem))}
+        if self.neuron == "cubalif":
+            out["tau_syn"] = float(np.max(self.dt / self.tau_syn))
+        return out
+
     def constants(self) -> SpikingConstants:
         """The discrete-time constants of the class docstring, computed in one fixed order (float64).
 
@@ -176,17 +210,32 @@ def spike_sum(w: np.ndarray, idx: np.ndarray) -> np.ndarray:
     return w[:, idx].sum(axis=1)
 
 
-def lif_step(u: np.ndarray, v: np.ndarray, a_in: np.ndarray, decay_u, decay_v, beta, theta) -> np.ndarray:
+def lif_step(u: np.ndarray, v: np.ndarray, a_in: np.ndarray, decay_u, decay_v, beta, theta,
+             reset: str = "value", z_prev=None) -> np.ndarray:
     """One step of Lava's LIF, in place: ``u = u·(1−du) + a``; ``v = v·(1−dv) + u + β``;
     ``z = v > θ``; ``v[z] = 0``. ``decay_u = 1 − du``, ``decay_v = 1 − dv``. Returns z (bool).
 
-    Shapes broadcast: ``(H,)`` for one sample, ``(B, H)`` for a batch.
+    ``reset`` (:data:`RESETS`, :class:`SpikingLayerNode`): ``"subtract-delayed"``: ``v −= θ·z_prev``
+    before the threshold (``z_prev`` the previous step's spikes), then no reset; ``"subtract"``:
+    ``ρ = v_prev > θ``, ``v −= θ·ρ``, the threshold, ``v −= θ·(z − ρ)``. The operations are snnTorch's,
+    in its order (``(β·mem + syn) − reset·threshold``). Shapes broadcast: ``(H,)`` for one sample,
+    ``(B, H)`` for a batch.
     """
+    rho = v > theta if reset == "subtract" else None  # before the update: v is the previous step's
     u *= decay_u
     u += a_in
     v[...] = v * decay_v + u + beta
+    if reset == "subtract-delayed":
+        v -= theta * z_prev
+    elif reset == "subtract":
+        v -= theta * rho
     z = v > theta
-    v[z] = 0.0
+    if reset == "value":
+        v[z] = 0.0
+    elif reset == "subtract":
+        v -= theta * (z.astype(v.dtype) - rho)
+    elif reset != "subtract-delayed":
+        raise ValueError(f"unknown reset {reset!r}; known: {', '.join(RESETS)}")
     return z
 
 
@@ -208,4 +257,4 @@ def spiking_readout(readout, spikes: np.ndarray) -> np.ndarray:
     return y[:, 0].copy()
 
 
-__all__ = ["SPIKING_NEURONS", "SpikingConstants", "SpikingLayerNode", "lif_step", "spike_sum", "spiking_readout"]
+__all__ = ["MAX_DT_OVER_TAU", "RESETS", "SPIKING_NEURONS", "SpikingConstants", "SpikingLayerNode", "lif_step", "spike_sum", "spiking_readout"]

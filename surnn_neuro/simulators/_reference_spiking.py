@@ -32,6 +32,7 @@ class _SpikingLayer:
         self.theta = k.theta.astype(dtype)
         self.v0 = k.v0.astype(dtype)
         self.v_reset = layer.v_reset.astype(dtype)
+        self.reset = layer.reset
         self.fan_in = np.count_nonzero(layer.weight, axis=0).astype(np.int64)
         self.fan_rec = np.count_nonzero(layer.w_rec, axis=0).astype(np.int64)
 
@@ -70,6 +71,7 @@ def run_spiking(graph: EventGraph, x: np.ndarray, dtype, record_states: bool):
         us = [np.zeros(ly.H, dtype=dtype) for ly in layers]
         vs = [ly.v0.copy() for ly in layers]
         z_prev = [EMPTY_IDX for _ in layers]
+        z_last = [np.zeros(ly.H, dtype=bool) for ly in layers]  # for the delayed reset
         bias_col = np.array([first.w.shape[1]], dtype=np.intp)
         for t in range(n_t):
             ev_idx = np.flatnonzero(ev[t])
@@ -90,7 +92,9 @@ def run_spiking(graph: EventGraph, x: np.ndarray, dtype, record_states: bool):
                     a = a + spike_sum(ly.w_rec, z_prev[row - 1])
                 if row > 1 and ly.has_bias:
                     a = a + ly.c
-                z = lif_step(us[row - 1], vs[row - 1], a, ly.decay_u, ly.decay_v, ly.beta, ly.theta)
+                z = lif_step(us[row - 1], vs[row - 1], a, ly.decay_u, ly.decay_v, ly.beta, ly.theta,
+                             ly.reset, z_last[row - 1])
+                z_last[row - 1] = z
                 idx = np.flatnonzero(z)
                 z_prev[row - 1] = idx
                 n = idx.shape[0]

@@ -183,6 +183,7 @@ def _run_spiking(graph: EventGraph, x: np.ndarray, dtype) -> tuple[Trace, dict]:
             "w_t": k.w_eff.astype(dtype).T, "w_rec_t": k.w_rec_eff.astype(dtype).T, "c": k.c.astype(dtype),
             "du1": (1.0 - k.du).astype(dtype), "dv1": (1.0 - k.dv).astype(dtype),
             "beta": k.beta.astype(dtype), "theta": k.theta.astype(dtype), "v_reset": layer.v_reset.astype(dtype),
+            "reset": layer.reset,
             "u": np.zeros((n_b, layer.hidden_size), dtype=dtype),
             "v": np.broadcast_to(k.v0.astype(dtype), (n_b, layer.hidden_size)).copy(),
             "z": np.zeros((n_b, layer.hidden_size), dtype=dtype),
@@ -195,7 +196,7 @@ def _run_spiking(graph: EventGraph, x: np.ndarray, dtype) -> tuple[Trace, dict]:
             a = inp @ st["w_t"] + st["c"]
             if st["rec"]:
                 a = a + st["z"] @ st["w_rec_t"]
-            z = lif_step(st["u"], st["v"], a, st["du1"], st["dv1"], st["beta"], st["theta"])
+            z = lif_step(st["u"], st["v"], a, st["du1"], st["dv1"], st["beta"], st["theta"], st["reset"], st["z"])
             st["spikes"][:, t] = z
             st["states"][:, t] = st["v"] + st["v_reset"]
             st["z"] = z.astype(dtype)

@@ -3,6 +3,10 @@
 Gate spikes come from Norse's threshold functions (``norse.torch.functional.threshold``) inside the
 network's gate step functions; outputs from its sigma-accumulated readout; counts from
 :func:`surnn_neuro.ir.counting.count_trace_fields`. Runs on any torch device.
+
+Spiking (LIF / CubaLIF) graphs run on Norse's ``li_box_feed_forward_step`` and
+``lif_box_feed_forward_step``, the step functions Norse runs NIR's CubaLIF and LIF with
+(``NorseSpikingLayer``).
 """
 
 from __future__ import annotations

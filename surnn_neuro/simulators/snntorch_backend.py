@@ -4,6 +4,10 @@ Gate spikes come from the network's snnTorch gate neurons (``snn.Leaky`` with ``
 from its sigma-accumulated readout; counts from :func:`surnn_neuro.ir.counting.count_trace_fields`
 (the network runs dense tensors, so counting is done from its gate spikes and the input, as
 docs/semantics.md §4 defines it). Runs on any torch device (``"cpu"``, ``"cuda"``, ``"auto"``).
+
+Spiking (LIF / CubaLIF) graphs run on snnTorch's own ``snn.Leaky`` / ``snn.Synaptic`` neurons with
+their reset settings (``SnnTorchSpikingLayer``); their output spikes are the trace's gate spikes, as
+on every backend (docs/semantics.md §5).
 """
 
 from __future__ import annotations

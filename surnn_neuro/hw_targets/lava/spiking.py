@@ -79,6 +79,10 @@ class _LayerPlan:
     def __init__(self, layer, index: int, n_layers: int):
         k = layer.constants()
         self.name, self.H, self.index = layer.name, layer.hidden_size, index
+        if layer.reset != "value":
+            raise UserError(f"Lava target: spiking layer '{layer.name}': reset {layer.reset!r} is not Lava's (its "
+                            "LIF resets to v_reset in the step it fires); run it on the reference, snntorch or "
+                            "norse backend")
         self.du = _uniform(layer, "du = dt/tau_syn", k.du)
         self.dv = _uniform(layer, "dv = dt/tau_mem", k.dv)
         self.vth = _uniform(layer, "v_threshold - v_reset", k.theta)
