@@ -18,21 +18,36 @@ Stages (table :data:`STAGES`, run in order; ``--stages`` selects a subset):
    energy (events/report.md).
 
 Each stage reads and extends a shared context dict (paths of runs, graphs, traces) and writes its
-results under ``--out``; ``summary.json`` collects every stage's numbers.
+results under ``--out``; ``summary.json`` collects every stage's numbers and ``timings.json`` their
+wall-clock seconds (kept apart so that two runs with the same seed write identical summaries).
+
+The folder appears complete or not at all: the job runs in a staging folder beside ``--out``
+(starting from hard links to what ``--out`` already holds, so ``--stages`` can reuse earlier
+stages) that replaces ``--out`` in one step at the end (:func:`surnn_neuro.fileio.staged_dir`). A
+failed or interrupted job leaves ``--out`` as it was, and no folder if there was none. Paths are
+printed and recorded as they will be once the folder is in place. Every option is checked before
+the first stage starts (:class:`RunOptions`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from surnn_neuro.errors import UserError
-from surnn_neuro.fileio import write_json_atomic, write_text_atomic
+from surnn_neuro.errors import UserError, doing
+from surnn_neuro.fileio import staged_dir, write_json_atomic, write_text_atomic
+from surnn_neuro.preflight import check_value, output_dir
 
 
 @dataclass(frozen=True)
 class RunOptions:
+    """Options of the main job, checked against the command-line table (surnn_neuro.preflight)."""
+
     out: str = "runs/demo"
     epochs: int | None = None
     hidden: int = 64
@@ -41,6 +56,21 @@ class RunOptions:
     device: str = "auto"
     stages: str | None = None
     lava_limit: int | None = None
+
+    def __post_init__(self):
+        if self.epochs is not None:
+            check_value("--epochs", self.epochs)
+        check_value("--hidden", self.hidden)
+        check_value("--seed", self.seed)
+        check_value("--device", self.device)
+        if self.lava_limit is not None:
+            from surnn_neuro.datasets.digits import N_TEST
+
+            check_value("--lava-limit", self.lava_limit)
+            if self.lava_limit > N_TEST:
+                raise UserError(f"--lava-limit: the digits test split has {N_TEST} samples, got {self.lava_limit}")
+        selected_stages(self.stages)
+
 
 
 def _table(rows, headers) -> str:
@@ -372,25 +402,111 @@ STAGES = {"train": stage_train, "spikes": stage_spikes, "energy": stage_energy, 
           "events": stage_events}
 
 
+def selected_stages(stages: str | None) -> list:
+    """The stage names of ``--stages`` (None: all), in the order given; UserError if unknown or empty."""
+    if stages is None:
+        return list(STAGES)
+    selected = [s.strip() for s in str(stages).split(",") if s.strip()]
+    if not selected:
+        raise UserError(f"--stages: no stage named in {stages!r}; known: {', '.join(STAGES)}")
+    unknown = [s for s in selected if s not in STAGES]
+    if unknown:
+        raise UserError(f"--stages: unknown stage(s) {', '.join(unknown)}; known: {', '.join(STAGES)}")
+    return selected
+
+
+#: keys holding wall-clock seconds: written to timings.json, not summary.json
+TIMING_KEYS = ("seconds", "train_seconds")
+
+
+def split_timings(obj):
+    """``(obj without timing keys, the timing keys in the same nesting)`` for nested dicts."""
+    if not isinstance(obj, dict):
+        return obj, None
+    kept, timings = {}, {}
+    for k, v in obj.items():
+        if k in TIMING_KEYS:
+            timings[k] = v
+            continue
+        kept[k], t = split_timings(v)
+        if t:
+            timings[k] = t
+    return kept, timings
+
+
+def _replace_paths(obj, old: str, new: str):
+    if isinstance(obj, str):
+        return obj.replace(old, new)
+    if isinstance(obj, dict):
+        return {k: _replace_paths(v, old, new) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_replace_paths(v, old, new) for v in obj)
+    return obj
+
+
+class _ShownPaths(io.TextIOBase):
+    """stdout while the job runs in its staging folder: paths are shown as they will be."""
+
+    def __init__(self, stream, old: str, new: str):
+        self.stream, self.old, self.new = stream, old, new
+
+    def write(self, text):
+        self.stream.write(text.replace(self.old, self.new))
+        return len(text)
+
+    def flush(self):
+        self.stream.flush()
+
+    def isatty(self):
+        return self.stream.isatty()
+
+
+#: files a stage reads, and the stage that writes them (checked before the job starts)
+NEEDS = {
+    "spikes": {"runs/digits-sugru/checkpoint.pt": "train", "runs/digits-gru/checkpoint.pt": "train"},
+    "energy": {"runs/digits-sugru/checkpoint.pt": "train", "runs/digits-gru/checkpoint.pt": "train"},
+    "lava": {"runs/digits-sugru/checkpoint.pt": "train", "runs/digits-gru/checkpoint.pt": "train",
+             "graphs/digits-sugru.h5": "spikes"},
+}
+
+
+def _check_needs(out: Path, selected: list) -> None:
+    for i, name in enumerate(selected):
+        for rel, maker in NEEDS.get(name, {}).items():
+            if maker not in selected[:i] and not (out / rel).is_file():
+                raise UserError(f"--stages: stage {name} reads {out / rel}, which is not there; run the "
+                                f"'{maker}' stage first (or with it: --stages {maker},{name})")
+
+
+def _check_out(out: Path) -> Path:
+    out = output_dir(out, "--out")
+    if out.is_dir() and any(True for _ in os.scandir(out)) and not (out / "summary.json").is_file():
+        raise UserError(f"--out {out}: exists and is not a main-job folder (no summary.json); give a new "
+                        f"or empty folder")
+    return out
+
+
 def run_pipeline(opts: RunOptions) -> dict:
-    """Run the selected stages in order and write ``summary.json``."""
-    selected = list(STAGES)
-    if opts.stages:
-        selected = [s.strip() for s in opts.stages.split(",") if s.strip()]
-        unknown = [s for s in selected if s not in STAGES]
-        if unknown:
-            raise UserError(f"--stages: unknown stage(s) {', '.join(unknown)}; known: {', '.join(STAGES)}")
-    out = Path(opts.out)
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out {out}: exists and is not a directory")
-    out.mkdir(parents=True, exist_ok=True)
-    ctx = {"options": opts, "out": out}
-    summary = {}
-    for name in selected:
-        t0 = time.perf_counter()
-        print(f"\n=== stage {name} ===", flush=True)
-        summary[name] = STAGES[name](ctx)
-        summary[name]["seconds"] = time.perf_counter() - t0
-        write_json_atomic(out / "summary.json", summary)
-    print(f"\nwrote {out}/summary.json")
+    """Run the selected stages in order; write ``summary.json`` and ``timings.json``."""
+    selected = selected_stages(opts.stages)
+    out = _check_out(Path(opts.out))
+    _check_needs(out, selected)
+    summary, timings = {}, {}
+    with staged_dir(out, carry_over=True) as stage:
+        ctx = {"options": opts, "out": stage}
+        shown = contextlib.redirect_stdout(_ShownPaths(sys.stdout, str(stage), str(out)))
+        with shown:
+            for name in selected:
+                t0 = time.perf_counter()
+                print(f"\n=== stage {name} ===", flush=True)
+                try:
+                    with doing(f"running stage {name} of the main job"):
+                        result = _replace_paths(STAGES[name](ctx), str(stage), str(out))
+                except UserError as e:  # name the files as the user knows them
+                    raise UserError(str(e).replace(str(stage), str(out))) from None
+                summary[name], t = split_timings(result)
+                timings[name] = {**(t or {}), "seconds": time.perf_counter() - t0}
+                write_json_atomic(stage / "summary.json", summary)
+                write_json_atomic(stage / "timings.json", timings)
+    print(f"\nwrote {out}/summary.json (timings: {out}/timings.json)")
     return summary

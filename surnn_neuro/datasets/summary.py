@@ -40,8 +40,8 @@ def _scan(samples, progress: bool, desc: str, total: int):
     from tqdm.auto import tqdm
 
     labels, n_ev, durs = [], [], []
-    with tqdm(samples, total=total, desc=desc, unit="sample", disable=not progress,
-              leave=False) as it:
+    with tqdm(samples, total=total, desc=desc, unit="sample", disable=None if progress else True,
+              leave=False) as it:  # a bar on a terminal only
         for s in it:
             labels.append(s.label)
             n, d = event_stats(s.events)
@@ -53,6 +53,11 @@ def _scan(samples, progress: bool, desc: str, total: int):
 def _check_dataset(spec: DatasetSpec, root: Path, limit, progress) -> list[str]:
     lines = [f"{spec.title} ({spec.name}) in {root}"]
     splits = spec.available(root)
+    needed = [s for s in (spec.train_split, spec.test_split) if s not in splits]
+    if needed:  # what `train --task NAME` would refuse is not a valid dataset folder either
+        raise UserError(f"{spec.title} in {root}: the {' and '.join(needed)} split"
+                        f"{'s are' if len(needed) > 1 else ' is'} missing, and training needs "
+                        f"{spec.train_split} and {spec.test_split} (expected files: {spec.files})")
     for split in spec.splits:
         if split not in splits:
             if not split.startswith("holdout-"):

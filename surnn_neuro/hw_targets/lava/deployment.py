@@ -1,6 +1,8 @@
 """``deploy(graph, out_dir)``: the Lava process graph in Lava's own save format plus a summary.
 
-Writes (each file atomically, via :mod:`surnn_neuro.fileio`):
+Writes the three files below into a staging folder beside ``out_dir`` that replaces ``out_dir`` in
+one step once all are written (:func:`surnn_neuro.fileio.staged_dir`): a failed deployment leaves
+no folder, or the previous deployment whole, never a network.pickle without its summary.
 
 - ``network.pickle``: ``lava.utils.serialization.save`` of every process (Lava's format is a Python
   pickle; load it with ``lava.utils.serialization.load`` in an environment with surnn-neuro and
@@ -17,12 +19,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from surnn_neuro.fileio import atomic_path, write_json_atomic, write_text_atomic
+from surnn_neuro.fileio import atomic_path, staged_dir, write_json_atomic, write_text_atomic
 from surnn_neuro.hw_targets.lava import fixed_point as fx
+from surnn_neuro.preflight import check_fits, check_value, output_dir
 from surnn_neuro.hw_targets.lava.resources import loihi2_estimate
 from surnn_neuro.ir.graph import EventGraph
 
 NETWORK_FILE = "network.pickle"
+#: the files of a deployment folder (a folder holding anything else is not replaced)
+DEPLOY_FILES = (NETWORK_FILE, "summary.json", "summary.md")
 
 
 def _ports(proc) -> list:
@@ -113,8 +118,23 @@ def deploy(graph: EventGraph, out_dir, fixed_point: bool = True, n_steps: int | 
 
     ``fixed_point``: the bit-accurate Loihi-2-style network (default) or the float one;
     ``n_steps``: T of one sample (default: ``graph.metadata["seq_len"]`` or 100); ``input_range``:
-    the largest |x| the input payloads represent (fixed point).
+    the largest |x| the input payloads represent (fixed point). The folder and ``n_steps`` are
+    checked first (:mod:`surnn_neuro.preflight`); UserError naming the option otherwise.
     """
+    target = output_dir(out_dir, "--out", owned=DEPLOY_FILES)
+    if n_steps is not None:
+        check_value("--steps", n_steps)
+    t = int(n_steps or graph.metadata.get("seq_len") or 100)
+    # what grows with T: the input ring buffer (8 B per input), each layer's count and packed spike
+    # records and its gate's spike train; about three copies exist while the graph is pickled
+    per_step = 8 * graph.input.size + 24 + sum(24 + 8 * -(-ly.hidden_size // 8) + ly.hidden_size for ly in graph.layers)
+    check_fits(3 * per_step * t, f"--steps {t}", "deploy fewer time steps")
+    with staged_dir(target) as stage:
+        return _deploy_into(graph, stage, t, fixed_point, input_range)
+
+
+def _deploy_into(graph: EventGraph, out: Path, t: int, fixed_point: bool, input_range: float) -> dict:
+    """The work of :func:`deploy`, writing into the staging folder ``out``."""
     from surnn_neuro.hw_targets.lava._mp import prepare as _prepare_mp
     _prepare_mp()  # before the first Lava import (see _mp.py)
     import lava
@@ -123,9 +143,6 @@ def deploy(graph: EventGraph, out_dir, fixed_point: bool = True, n_steps: int | 
     from surnn_neuro.hw_targets.lava.network import build_network
     from surnn_neuro.hw_targets.lava.runner import quiet_lava_logging, release
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    t = int(n_steps or graph.metadata.get("seq_len") or 100)
     with quiet_lava_logging():
         net = build_network(graph, n_steps=t, fixed_point=fixed_point, config=fx.FixedPointConfig(input_range))
     try:
