@@ -157,6 +157,30 @@ def check_fits(nbytes: float, what: str, hint: str) -> None:
 
 # -- paths ----------------------------------------------------------------------------------------------
 
+def _safe(test, p) -> bool:
+    """``test(p)``, False where the path itself is an error (a name too long, a loop of links)."""
+    try:
+        return test(p)
+    except (OSError, ValueError):
+        return False
+
+
+def _exists(p) -> bool:
+    return _safe(os.path.exists, p)
+
+
+def _lexists(p) -> bool:
+    return _safe(os.path.lexists, p)
+
+
+def _is_dir(p) -> bool:
+    return _safe(os.path.isdir, p)
+
+
+def _is_file(p) -> bool:
+    return _safe(os.path.isfile, p)
+
+
 def _name_max(folder: Path) -> int:
     try:
         return os.pathconf(folder, "PC_NAME_MAX")
@@ -188,11 +212,11 @@ def _plain(path, flag: str) -> Path:
 def _existing_ancestor(path: Path, flag: str) -> Path:
     """The nearest existing folder above ``path``; UserError if a file sits where a folder belongs."""
     p = path.absolute().parent
-    while not p.exists():
+    while not _exists(p):
         if p == p.parent:
             break
         p = p.parent
-    if not p.is_dir():
+    if not _is_dir(p):
         raise UserError(f"{_lead(flag, path)}: {p} is a file, not a folder")
     return p
 
@@ -225,9 +249,9 @@ def _probe_writable(folder: Path, path: Path, flag: str) -> None:
 def output_file(path, flag: str) -> Path:
     """``path`` checked as a file to be written (replaced if it exists); returns it as a Path."""
     p = _plain(path, flag)
-    if p.is_dir():
+    if _is_dir(p):
         raise UserError(f"{_lead(flag, p)}: is a folder; give a file name (e.g. {p / 'out.h5'})")
-    if os.path.lexists(p) and not p.is_file():
+    if _lexists(p) and not _is_file(p):
         raise UserError(f"{_lead(flag, p)}: exists and is not a regular file")
     anchor = _existing_ancestor(p, flag)
     _check_names(p, anchor, flag)
@@ -244,15 +268,15 @@ def output_dir(path, flag: str, owned: tuple[str, ...] | None = None) -> Path:
     folder's content, e.g. the main job). The current folder and its parents are refused too.
     """
     p = _plain(path, flag)
-    if os.path.lexists(p) and not p.is_dir():
+    if _lexists(p) and not _is_dir(p):
         raise UserError(f"{_lead(flag, p)}: exists and is not a folder")
     here = Path.cwd().resolve()
-    if p.exists() and (p.resolve() == here or p.resolve() in here.parents):
+    if _exists(p) and (p.resolve() == here or p.resolve() in here.parents):
         raise UserError(f"{_lead(flag, p)}: is the current folder or holds it; give a new sub-folder")
     anchor = _existing_ancestor(p, flag)
     _check_names(p, anchor, flag)
-    _probe_writable(p.absolute().parent if p.exists() else anchor, p, flag)
-    if owned is not None and p.is_dir():
+    _probe_writable(p.absolute().parent if _exists(p) else anchor, p, flag)
+    if owned is not None and _is_dir(p):
         foreign = sorted(e.name for e in os.scandir(p) if e.name not in owned and not e.name.startswith("."))
         if foreign:
             shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
@@ -264,11 +288,13 @@ def output_dir(path, flag: str, owned: tuple[str, ...] | None = None) -> Path:
 def input_file(path, flag: str, what: str = "file") -> Path:
     """``path`` checked as an existing, readable file."""
     p = _plain(path, flag)
-    if not p.exists():
+    if not _exists(p):
         parent = _first_missing_or_file(p)
         raise UserError(f"{_lead(flag, p)}: {what} not found" + (f" ({parent} is a file, not a folder)" if parent else ""))
-    if p.is_dir():
+    if _is_dir(p):
         raise UserError(f"{_lead(flag, p)}: is a folder, expected a {what}")
+    if not _is_file(p):  # a FIFO or a device: opening it could block or never end
+        raise UserError(f"{_lead(flag, p)}: not a regular file, expected a {what}")
     try:
         with open(p, "rb"):
             pass
@@ -280,9 +306,9 @@ def input_file(path, flag: str, what: str = "file") -> Path:
 def input_dir(path, flag: str, what: str = "folder") -> Path:
     """``path`` checked as an existing, listable folder."""
     p = _plain(path, flag)
-    if not p.exists():
+    if not _exists(p):
         raise UserError(f"{_lead(flag, p)}: {what} not found")
-    if not p.is_dir():
+    if not _is_dir(p):
         raise UserError(f"{_lead(flag, p)}: is a file, expected a {what}")
     try:
         os.listdir(p)
@@ -294,16 +320,16 @@ def input_dir(path, flag: str, what: str = "folder") -> Path:
 def input_path(path, flag: str, what: str = "file or folder") -> Path:
     """``path`` checked as an existing, readable file or folder."""
     p = _plain(path, flag)
-    if not p.exists():
+    if not _exists(p):
         raise UserError(f"{_lead(flag, p)}: {what} not found")
-    return input_dir(p, flag, what) if p.is_dir() else input_file(p, flag, what)
+    return input_dir(p, flag, what) if _is_dir(p) else input_file(p, flag, what)
 
 
 def _first_missing_or_file(p: Path) -> Path | None:
     """An ancestor of ``p`` that is a file (so ``p`` cannot exist), if any."""
     for a in p.absolute().parents:
-        if a.exists():
-            return a if not a.is_dir() else None
+        if _exists(a):
+            return a if not _is_dir(a) else None
     return None
 
 

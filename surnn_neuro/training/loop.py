@@ -197,9 +197,10 @@ def train(cfg: TrainConfig, task: TaskData, progress=True, log=None, stop=None):
                 tot_rate += rate * len(idx)
                 bar.update(1)
                 bar.set_postfix(epoch=epoch, loss=f"{loss_v:.4f}", rate=f"{rate:.2f}")
-            bad = [k for k, p in model.named_parameters() if not bool(torch.isfinite(p).all())]
-            if bad:
-                _check_finite(f"weight {bad[0]}", float("nan"), epoch, steps_per_epoch - 1, cfg)
+            for k, p in model.named_parameters():  # once per epoch: an update that overflowed
+                if not bool(torch.isfinite(p).all()):
+                    _check_finite(f"weight {k}", float(p.detach()[~torch.isfinite(p.detach())][0]), epoch,
+                                  steps_per_epoch - 1, cfg)
             history.append({"epoch": epoch, "loss": tot_loss / n, "update_rate": tot_rate / n})
             if log_lines:
                 print(f"train {cfg.model} on {cfg.task}: epoch {epoch + 1}/{cfg.epochs}  loss "
