@@ -195,3 +195,22 @@ def test_diverged_weights_are_caught_at_the_end_of_the_epoch(monkeypatch):
     cfg = loop.TrainConfig(task="adding", model="gru", hidden=4, epochs=2, batch_size=10000, seq_len=10)
     with pytest.raises(UserError, match=r"the weight \S+ became inf at epoch 1, step 1"):
         loop.train(cfg, task, progress=False)
+
+
+def test_deployment_is_byte_identical_complete_and_replaced_whole(tmp_path, capsys):
+    assert main(TRAIN + ["--out", str(tmp_path / "run")]) == 0
+    assert main(["convert", str(tmp_path / "run"), "--out", str(tmp_path / "g.h5")]) == 0
+    # two runs of the command (Lava numbers its processes per interpreter, so two deployments in
+    # one process would differ in those numbers)
+    for name in ("a", "b"):
+        r = subprocess.run([sys.executable, "-m", "surnn_neuro.cli", "deploy", str(tmp_path / "g.h5"), "--out",
+                            str(tmp_path / name)], capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+    a, b = _files(tmp_path / "a"), _files(tmp_path / "b")
+    assert sorted(a) == ["network.pickle", "summary.json", "summary.md"] and a == b
+    # deploying again into a: the folder is swapped whole; a file of an old set would not survive
+    (tmp_path / "a" / "summary.md").unlink()
+    assert main(["deploy", str(tmp_path / "g.h5"), "--out", str(tmp_path / "a"), "--float"]) == 0
+    assert sorted(_files(tmp_path / "a")) == sorted(a)
+    assert json.loads((tmp_path / "a" / "summary.json").read_text())["select_tag"] == "floating_pt"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b", "g.h5", "run"]

@@ -184,8 +184,8 @@ def execute(net: LavaNetwork, progress: bool = False, timeout: float | None = No
 
     anchor = net.readout
     rows: list = []
-    bar = tqdm(total=net.n_lava_steps, desc=f"lava {net.select_tag}", unit="step", disable=not progress,
-               leave=False)
+    bar = tqdm(total=net.n_lava_steps, desc=f"lava {net.select_tag}", unit="step",
+               disable=None if progress else True, leave=False)  # a bar on a terminal only
     t_start = time.perf_counter()
     try:
         with _sigint_deferred(), children_die_with_parent():
