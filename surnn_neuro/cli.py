@@ -257,9 +257,11 @@ def cmd_deploy(args):
 
 def cmd_data_check(args):
     from surnn_neuro.datasets import check
+    from surnn_neuro.datasets.summary import check_complete
 
     if args.path != "event-digits" or os.path.exists(args.path):
         input_path(args.path, "", "dataset file or folder")
+        check_complete(args.path)
     print(check(args.path, limit=args.limit, progress=True))
 
 

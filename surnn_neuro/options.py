@@ -9,7 +9,7 @@ name starts with ``-`` is a command-line flag and its messages start with the fl
 >>> Option("--threads", "int", "CPU threads", low=1, high=8).parse("100000")
 Traceback (most recent call last):
     ...
-ValueError: --threads: expected an integer in [1, 8], got 100000
+ValueError: --threads: must be <= 8, got 100000
 >>> Option("duty", "float", "duty cycle", low=0, high=1, open_low=True).check(float("nan"))
 Traceback (most recent call last):
     ...

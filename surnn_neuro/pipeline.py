@@ -23,25 +23,21 @@ wall-clock seconds (kept apart so that two runs with the same seed write identic
 
 The folder appears complete or not at all: the job runs in a staging folder beside ``--out``
 (starting from hard links to what ``--out`` already holds, so ``--stages`` can reuse earlier
-stages) that replaces ``--out`` in one step at the end (:func:`surnn_neuro.fileio.staged_dir`). A
+stages) that replaces ``--out`` in one step at the end (:func:`surnn_neuro.jobs.staged_job`). A
 failed or interrupted job leaves ``--out`` as it was, and no folder if there was none. Paths are
-printed and recorded as they will be once the folder is in place. Every option is checked before
-the first stage starts (:class:`RunOptions`).
+printed and recorded as they will be once the folder is in place. Every option, and every file a
+selected stage needs from an earlier run, is checked before the first stage starts.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
-import os
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from surnn_neuro.errors import UserError, doing
-from surnn_neuro.fileio import staged_dir, write_json_atomic, write_text_atomic
-from surnn_neuro.preflight import check_value, output_dir
+from surnn_neuro.fileio import write_json_atomic, write_text_atomic
+from surnn_neuro.preflight import check_value
 
 
 @dataclass(frozen=True)
@@ -415,52 +411,6 @@ def selected_stages(stages: str | None) -> list:
     return selected
 
 
-#: keys holding wall-clock seconds: written to timings.json, not summary.json
-TIMING_KEYS = ("seconds", "train_seconds")
-
-
-def split_timings(obj):
-    """``(obj without timing keys, the timing keys in the same nesting)`` for nested dicts."""
-    if not isinstance(obj, dict):
-        return obj, None
-    kept, timings = {}, {}
-    for k, v in obj.items():
-        if k in TIMING_KEYS:
-            timings[k] = v
-            continue
-        kept[k], t = split_timings(v)
-        if t:
-            timings[k] = t
-    return kept, timings
-
-
-def _replace_paths(obj, old: str, new: str):
-    if isinstance(obj, str):
-        return obj.replace(old, new)
-    if isinstance(obj, dict):
-        return {k: _replace_paths(v, old, new) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_replace_paths(v, old, new) for v in obj)
-    return obj
-
-
-class _ShownPaths(io.TextIOBase):
-    """stdout while the job runs in its staging folder: paths are shown as they will be."""
-
-    def __init__(self, stream, old: str, new: str):
-        self.stream, self.old, self.new = stream, old, new
-
-    def write(self, text):
-        self.stream.write(text.replace(self.old, self.new))
-        return len(text)
-
-    def flush(self):
-        self.stream.flush()
-
-    def isatty(self):
-        return self.stream.isatty()
-
-
 #: files a stage reads, and the stage that writes them (checked before the job starts)
 NEEDS = {
     "spikes": {"runs/digits-sugru/checkpoint.pt": "train", "runs/digits-gru/checkpoint.pt": "train"},
@@ -478,35 +428,24 @@ def _check_needs(out: Path, selected: list) -> None:
                                 f"'{maker}' stage first (or with it: --stages {maker},{name})")
 
 
-def _check_out(out: Path) -> Path:
-    out = output_dir(out, "--out")
-    if out.is_dir() and any(True for _ in os.scandir(out)) and not (out / "summary.json").is_file():
-        raise UserError(f"--out {out}: exists and is not a main-job folder (no summary.json); give a new "
-                        f"or empty folder")
-    return out
-
-
 def run_pipeline(opts: RunOptions) -> dict:
-    """Run the selected stages in order; write ``summary.json`` and ``timings.json``."""
+    """Run the selected stages in order; write ``summary.json`` and ``timings.json`` (in a staging
+    folder that replaces ``--out`` once every stage has succeeded: :mod:`surnn_neuro.jobs`)."""
+    from surnn_neuro.jobs import check_job_folder, split_timings, staged_job
+
     selected = selected_stages(opts.stages)
-    out = _check_out(Path(opts.out))
+    out = check_job_folder(opts.out, "summary.json")
     _check_needs(out, selected)
     summary, timings = {}, {}
-    with staged_dir(out, carry_over=True) as stage:
+    with staged_job(out) as (stage, shown):
         ctx = {"options": opts, "out": stage}
-        shown = contextlib.redirect_stdout(_ShownPaths(sys.stdout, str(stage), str(out)))
-        with shown:
-            for name in selected:
-                t0 = time.perf_counter()
-                print(f"\n=== stage {name} ===", flush=True)
-                try:
-                    with doing(f"running stage {name} of the main job"):
-                        result = _replace_paths(STAGES[name](ctx), str(stage), str(out))
-                except UserError as e:  # name the files as the user knows them
-                    raise UserError(str(e).replace(str(stage), str(out))) from None
-                summary[name], t = split_timings(result)
-                timings[name] = {**(t or {}), "seconds": time.perf_counter() - t0}
-                write_json_atomic(stage / "summary.json", summary)
-                write_json_atomic(stage / "timings.json", timings)
+        for name in selected:
+            t0 = time.perf_counter()
+            print(f"\n=== stage {name} ===", flush=True)
+            with doing(f"running stage {name} of the main job"):
+                summary[name], t = split_timings(shown(STAGES[name](ctx)))
+            timings[name] = {**(t or {}), "seconds": time.perf_counter() - t0}
+            write_json_atomic(stage / "summary.json", summary)
+            write_json_atomic(stage / "timings.json", timings)
     print(f"\nwrote {out}/summary.json (timings: {out}/timings.json)")
     return summary

@@ -277,7 +277,9 @@ def output_dir(path, flag: str, owned: tuple[str, ...] | None = None) -> Path:
     _check_names(p, anchor, flag)
     _probe_writable(p.absolute().parent if _exists(p) else anchor, p, flag)
     if owned is not None and _is_dir(p):
-        foreign = sorted(e.name for e in os.scandir(p) if e.name not in owned and not e.name.startswith("."))
+        # the command's own files, and the temporary files a killed writer of them left behind
+        ours = tuple(f".{name[:40]}." for name in owned)
+        foreign = sorted(e.name for e in os.scandir(p) if e.name not in owned and not e.name.startswith(ours))
         if foreign:
             shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
             raise UserError(f"{_lead(flag, p)}: holds other files ({shown}); it would be replaced as a whole, so "

@@ -214,3 +214,40 @@ def test_deployment_is_byte_identical_complete_and_replaced_whole(tmp_path, caps
     assert sorted(_files(tmp_path / "a")) == sorted(a)
     assert json.loads((tmp_path / "a" / "summary.json").read_text())["select_tag"] == "floating_pt"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b", "g.h5", "run"]
+
+
+def test_a_folder_with_hidden_files_of_its_own_is_not_replaced(tmp_path, capsys):
+    # .git (or any file not the command's) would be deleted with the old folder: refused; the
+    # temporary file a killed writer left (.checkpoint.pt.XXXX) is the command's own
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / ".checkpoint.pt.abc123").write_bytes(b"half")
+    assert main(TRAIN + ["--out", str(run)]) == 0
+    assert sorted(p.name for p in run.iterdir()) == ["checkpoint.pt", "history.json", "metrics.json", "timings.json"]
+    (run / ".git").mkdir()
+    assert main(TRAIN + ["--out", str(run)]) == 2
+    assert "holds other files (.git)" in capsys.readouterr().err
+    assert (run / ".git").is_dir()
+
+
+def test_main_job_folder_is_complete_or_as_it_was(tmp_path, capsys, monkeypatch):
+    import surnn_neuro.pipeline as pipeline
+
+    out = tmp_path / "demo"
+    assert main(["run", "--quick", "--stages", "train", "--epochs", "1", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert ".staging" not in printed and f"wrote {out}/summary.json" in printed
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["train"]["digits"]["sugru"]["run_dir"] == str(out / "runs" / "digits-sugru")
+    assert "seconds" not in json.dumps(summary)  # wall-clock seconds live in timings.json
+    assert set(json.loads((out / "timings.json").read_text())["train"]) == {"digits", "seconds"}
+    before = _files(out)
+
+    def broken(ctx):  # the second stage of the next invocation fails after the first succeeded
+        raise RuntimeError("stage failed")
+
+    monkeypatch.setitem(pipeline.STAGES, "spikes", broken)
+    assert main(["run", "--quick", "--stages", "train,spikes", "--epochs", "1", "--seed", "1", "--out", str(out)]) == 1
+    assert "while running stage spikes of the main job: RuntimeError: stage failed" in capsys.readouterr().err
+    assert _files(out) == before  # the new train results were discarded with the failed job
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo"]

@@ -19,7 +19,7 @@ from surnn_neuro.datasets.events import event_stats
 from surnn_neuro.datasets.registry import DATASETS
 from surnn_neuro.errors import UserError
 
-__all__ = ["check", "detect"]
+__all__ = ["check", "check_complete", "detect"]
 
 
 def _fmt_split(split: str, labels, n_events, durs, n_classes: int) -> str:
@@ -53,11 +53,6 @@ def _scan(samples, progress: bool, desc: str, total: int):
 def _check_dataset(spec: DatasetSpec, root: Path, limit, progress) -> list[str]:
     lines = [f"{spec.title} ({spec.name}) in {root}"]
     splits = spec.available(root)
-    needed = [s for s in (spec.train_split, spec.test_split) if s not in splits]
-    if needed:  # what `train --task NAME` would refuse is not a valid dataset folder either
-        raise UserError(f"{spec.title} in {root}: the {' and '.join(needed)} split"
-                        f"{'s are' if len(needed) > 1 else ' is'} missing, and training needs "
-                        f"{spec.train_split} and {spec.test_split} (expected files: {spec.files})")
     for split in spec.splits:
         if split not in splits:
             if not split.startswith("holdout-"):
@@ -134,6 +129,24 @@ def detect(path) -> list[tuple[str, Path]]:
                 found.append((name, d))
                 break
     return found
+
+
+def check_complete(path) -> None:
+    """UserError if a dataset folder at ``path`` lacks a split that training needs (its
+    ``train_split`` or ``test_split``): what ``train --task NAME`` would refuse is not a valid
+    dataset either. ``surnn-neuro data check`` runs this first; :func:`check` itself lists such a
+    split as "missing" and summarises the rest."""
+    p = Path(path).expanduser()
+    if not p.is_dir():
+        return
+    for name, root in detect(p):
+        spec = DATASETS[name]
+        splits = spec.available(root)
+        needed = [s for s in (spec.train_split, spec.test_split) if s not in splits]
+        if needed:
+            raise UserError(f"{spec.title} in {root}: the {' and '.join(needed)} split"
+                            f"{'s are' if len(needed) > 1 else ' is'} missing, and training needs "
+                            f"{spec.train_split} and {spec.test_split} (expected files: {spec.files})")
 
 
 def check(path, limit: int | None = None, progress: bool = False) -> str:
