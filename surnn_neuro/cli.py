@@ -19,7 +19,7 @@ import json
 import os
 import sys
 
-from surnn_neuro.errors import DEBUG_ENV, UserError, activity, debug_enabled, doing
+from surnn_neuro.errors import DEBUG_ENV, UserError, debug_enabled, doing, unexpected_message
 from surnn_neuro.preflight import (OPTIONS, argtype, distinct_outputs, input_dir, input_file, input_path,
                                    output_file)
 
@@ -149,7 +149,8 @@ def cmd_convert(args):
     if not args.out and not args.nir:
         raise UserError("convert: give --out GRAPH.h5 and/or --nir FILE.nir")
     is_nir = str(args.run_dir).endswith(".nir")
-    src = input_file(args.run_dir, "", "NIR file") if is_nir else input_path(args.run_dir, "", "run folder or checkpoint")
+    src = (input_file(args.run_dir, "", "NIR file") if is_nir else
+           input_path(args.run_dir, "", "run folder or checkpoint"))
     outs = [(flag, output_file(path, flag)) for flag, path in (("--out", args.out), ("--nir", args.nir)) if path]
     distinct_outputs(("", src), *outs)
     if is_nir:  # a NIR graph trained elsewhere -> event graph
@@ -170,8 +171,8 @@ def cmd_convert(args):
 
             write_nir(graph, written["--nir"])
     if args.out:
-        kinds = ("spiking " + ", ".join(l.neuron for l in graph.layers) if graph.spiking else
-                 "gates " + ", ".join(graph.gate_of(l.name).kind for l in graph.layers))
+        kinds = ("spiking " + ", ".join(ly.neuron for ly in graph.layers) if graph.spiking else
+                 "gates " + ", ".join(graph.gate_of(ly.name).kind for ly in graph.layers))
         print(f"wrote {args.out}: {len(graph.layers)} layer(s), {kinds}, input {graph.input.encoding}")
     if args.nir:
         import nir
@@ -277,7 +278,8 @@ def cmd_run(args):
 
 def _p_train(sub):
     p = sub.add_parser("train", help="train a model on a task", description=(
-        "Train a model and write RUN_DIR/checkpoint.pt (atomically) and RUN_DIR/metrics.json."))
+        "Train a model and write RUN_DIR/checkpoint.pt, metrics.json, history.json and timings.json "
+        "(all of them or, if anything fails, none)."))
     _add_train_args(p)
     p.add_argument("--out", required=True, metavar="RUN_DIR", help="run folder to write")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -427,27 +429,6 @@ def _command(args) -> str:
     return " ".join(c for c in (getattr(args, "command", None), getattr(args, "data_command", None)) if c)
 
 
-def _one_line(text: str, width: int = 300) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= width else text[: width - 3] + "..."
-
-
-def _unexpected(e: BaseException, command: str) -> str:
-    """The line for an error that is not the user's input: what the command was doing, and what."""
-    where = activity(e, f"running '{PROG} {command}'")
-    text = str(e)
-    if isinstance(e, MemoryError) or "can't allocate memory" in text or "not enough memory" in text \
-            or "out of memory" in text.lower():
-        return (f"out of memory while {where}; use smaller sizes (--hidden, --layers, --batch-size, "
-                f"--limit, --steps)")
-    if isinstance(e, OSError) and e.strerror:
-        files = " -> ".join(str(f) for f in (e.filename, e.filename2) if f)
-        return f"while {where}: {(files + ': ') if files else ''}{e.strerror}"
-    detail = _one_line(text) or "(no message)"
-    return (f"while {where}: {type(e).__name__}: {detail} (rerun with --debug or {DEBUG_ENV}=1 for "
-            f"the traceback)")
-
-
 def _quiet_stdout() -> None:
     """After a closed pipe: send what is left of stdout nowhere, so that the interpreter's final
     flush does not print a second BrokenPipeError."""
@@ -490,7 +471,8 @@ def main(argv=None) -> int:
             import traceback
 
             traceback.print_exc()
-        print(f"{PROG}: error: {_unexpected(e, command)}", file=sys.stderr)
+        where = f"running '{PROG} {command}'"
+        print(f"{PROG}: error: {unexpected_message(e, where)}", file=sys.stderr)
         return 1
     return 0
 

@@ -51,3 +51,24 @@ def activity(e: BaseException, default: str | None = None) -> str | None:
 def debug_enabled() -> bool:
     """True when ``SURNN_NEURO_DEBUG`` is set to anything but "", "0", "false" or "no"."""
     return os.environ.get(DEBUG_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _squeeze(text: str, width: int = 300) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def unexpected_message(e: BaseException, default: str) -> str:
+    """The one line for an error that is not the user's input: what the command was doing
+    (:func:`activity`, else ``default``) and what went wrong."""
+    where = activity(e, default)
+    text = str(e)
+    if isinstance(e, MemoryError) or any(m in text for m in ("can't allocate memory", "not enough memory")) \
+            or "out of memory" in text.lower():
+        return (f"out of memory while {where}; use smaller sizes (--hidden, --layers, --batch-size, "
+                f"--limit, --steps)")
+    if isinstance(e, OSError) and e.strerror:
+        files = " -> ".join(str(f) for f in (e.filename, e.filename2) if f)
+        return f"while {where}: {(files + ': ') if files else ''}{e.strerror}"
+    return (f"while {where}: {type(e).__name__}: {_squeeze(text) or '(no message)'} (rerun with --debug or "
+            f"{DEBUG_ENV}=1 for the traceback)")

@@ -245,6 +245,8 @@ def staged_dir(target: str | os.PathLike, carry_over: bool = False) -> Iterator[
     (:func:`surnn_neuro.preflight.check_output_dir`); here an existing non-folder is refused.
     """
     target = Path(target)
+    if target.is_symlink():  # replace the folder the link points to, keep the link
+        target = Path(os.path.realpath(target))
     if os.path.lexists(target) and not target.is_dir():
         raise NotADirectoryError(20, "exists and is not a folder", str(target))
     created = make_parents(target)

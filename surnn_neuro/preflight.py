@@ -270,6 +270,8 @@ def output_dir(path, flag: str, owned: tuple[str, ...] | None = None) -> Path:
     p = _plain(path, flag)
     if _lexists(p) and not _is_dir(p):
         raise UserError(f"{_lead(flag, p)}: exists and is not a folder")
+    if _safe(os.path.ismount, p):
+        raise UserError(f"{_lead(flag, p)}: a mount point cannot be replaced; give a folder inside it")
     here = Path.cwd().resolve()
     if _exists(p) and (p.resolve() == here or p.resolve() in here.parents):
         raise UserError(f"{_lead(flag, p)}: is the current folder or holds it; give a new sub-folder")
@@ -292,7 +294,8 @@ def input_file(path, flag: str, what: str = "file") -> Path:
     p = _plain(path, flag)
     if not _exists(p):
         parent = _first_missing_or_file(p)
-        raise UserError(f"{_lead(flag, p)}: {what} not found" + (f" ({parent} is a file, not a folder)" if parent else ""))
+        why = f" ({parent} is a file, not a folder)" if parent else ""
+        raise UserError(f"{_lead(flag, p)}: {what} not found{why}")
     if _is_dir(p):
         raise UserError(f"{_lead(flag, p)}: is a folder, expected a {what}")
     if not _is_file(p):  # a FIFO or a device: opening it could block or never end

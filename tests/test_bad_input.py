@@ -148,7 +148,8 @@ CASES = {
     "budget-negative": (TRAIN + ["--budget", "-1", "--out", "{t}/r"], "--budget: must be >= 0"),
     # -- train: names and model options
     "device-tpu": (TRAIN + ["--device", "tpu", "--out", "{t}/r"], "--device: unknown device 'tpu'"),
-    "task-unknown": (["train", "--task", "digitz", "--model", "gru", "--out", "{t}/r"], "--task: unknown task 'digitz'"),
+    "task-unknown": (["train", "--task", "digitz", "--model", "gru", "--out", "{t}/r"],
+                     "--task: unknown task 'digitz'"),
     "model-unknown": (["train", "--task", "adding", "--model", "grux", "--out", "{t}/r"], "--model: unknown model"),
     "option-nan": (TRAIN[:6] + ["sugru", "--option", "duty=nan", "--out", "{t}/r"], "option duty"),
     "option-layers": (TRAIN + ["--option", "layers=3", "--out", "{t}/r"], "--layers"),
@@ -183,11 +184,13 @@ CASES = {
     "convert-dt-nan": (["convert", "{d}/x.nir", "--out", "{t}/g.h5", "--dt", "nan"], "--dt: expected a number"),
     "convert-missing-nir": (["convert", "{t}/x.nir", "--out", "{t}/g.h5"], "NIR file not found"),
     # -- simulate
-    "simulate-backend": (["simulate", "{d}/g.h5", "--task", "adding", "--backend", "nope"], "--backend: unknown backend 'nope'"),
+    "simulate-backend": (["simulate", "{d}/g.h5", "--task", "adding", "--backend", "nope"],
+                         "--backend: unknown backend 'nope'"),
     "simulate-both": (["simulate", "{d}/g.h5", "--task", "adding", "--input", "{d}/x_2d.npy"], "exactly one of"),
     "simulate-empty": (["simulate", "{d}/g.h5", "--input", "{d}/x_empty.npy"], "empty array"),
     "simulate-2d": (["simulate", "{d}/g.h5", "--input", "{d}/x_2d.npy"], "expected a (B, T, V) array"),
-    "simulate-nan": (["simulate", "{d}/g.h5", "--input", "{d}/x_nan.npy"], "NaN or infinite value(s), the first at sample 0"),
+    "simulate-nan": (["simulate", "{d}/g.h5", "--input", "{d}/x_nan.npy"],
+                     "NaN or infinite value(s), the first at sample 0"),
     "simulate-complex": (["simulate", "{d}/g.h5", "--input", "{d}/x_complex.npy"], "real-valued"),
     "simulate-channels": (["simulate", "{d}/g.h5", "--input", "{d}/x_channels.npy"], "3 channels"),
     "simulate-npz": (["simulate", "{d}/g.h5", "--input", "{d}/x.npz"], "expected one .npy array"),
@@ -209,7 +212,8 @@ CASES = {
     "energy-graph-not-trace": (["energy", "{d}/g.h5"], "not a surnn-neuro trace"),
     # -- deploy
     "deploy-steps-zero": (["deploy", "{d}/g.h5", "--out", "{t}/l", "--steps", "0"], "--steps: must be >= 1"),
-    "deploy-steps-huge": (["deploy", "{d}/g.h5", "--out", "{t}/l", "--steps", str(10 ** 9)], "--steps: must be <= 1000000"),
+    "deploy-steps-huge": (["deploy", "{d}/g.h5", "--out", "{t}/l", "--steps", str(10 ** 9)],
+                          "--steps: must be <= 1000000"),
     "deploy-target": (["deploy", "{d}/g.h5", "--out", "{t}/l", "--target", "loihi"], "--target: unknown target"),
     "deploy-out-under-a-file": (["deploy", "{d}/g.h5", "--out", "{t}/afile/l"], "afile is a file, not a folder"),
     "deploy-out-is-a-file": (["deploy", "{d}/g.h5", "--out", "{t}/afile"], "exists and is not a folder"),
@@ -352,7 +356,8 @@ def test_unexpected_error_is_one_line_and_debug_shows_the_traceback(made):
     r = subprocess.run([sys.executable, "-c", _FAILING, *map(str, argv)], capture_output=True, text=True, timeout=300)
     line = _one_line(r, code=1)
     assert line == (f"surnn-neuro: error: while simulating {made / 'g.h5'} on the reference backend: RuntimeError: "
-                    f"the kernel went sideways second line (rerun with --debug or SURNN_NEURO_DEBUG=1 for the traceback)")
+                    f"the kernel went sideways second line (rerun with --debug or SURNN_NEURO_DEBUG=1 for the "
+                    f"traceback)")
     for extra, env in (([], {"SURNN_NEURO_DEBUG": "1"}), (["--debug"], {})):
         r = subprocess.run([sys.executable, "-c", _FAILING, *map(str, argv + extra)], capture_output=True, text=True,
                            timeout=300, env={**os.environ, **env})

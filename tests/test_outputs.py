@@ -109,7 +109,8 @@ def test_killed_training_leaves_the_previous_run_whole(tmp_path):
 def test_convert_with_a_bad_second_output_writes_neither(tmp_path, capsys):
     assert main(TRAIN + ["--out", str(tmp_path / "run")]) == 0
     (tmp_path / "f").write_text("a file")
-    code = main(["convert", str(tmp_path / "run"), "--out", str(tmp_path / "g.h5"), "--nir", str(tmp_path / "f" / "g.nir")])
+    code = main(["convert", str(tmp_path / "run"), "--out", str(tmp_path / "g.h5"), "--nir",
+                 str(tmp_path / "f" / "g.nir")])
     assert code == 2 and "is a file, not a folder" in capsys.readouterr().err
     assert not (tmp_path / "g.h5").exists()
 
@@ -231,7 +232,7 @@ def test_a_folder_with_hidden_files_of_its_own_is_not_replaced(tmp_path, capsys)
 
 
 def test_main_job_folder_is_complete_or_as_it_was(tmp_path, capsys, monkeypatch):
-    import surnn_neuro.pipeline as pipeline
+    from surnn_neuro import pipeline
 
     out = tmp_path / "demo"
     assert main(["run", "--quick", "--stages", "train", "--epochs", "1", "--out", str(out)]) == 0
@@ -251,3 +252,14 @@ def test_main_job_folder_is_complete_or_as_it_was(tmp_path, capsys, monkeypatch)
     assert "while running stage spikes of the main job: RuntimeError: stage failed" in capsys.readouterr().err
     assert _files(out) == before  # the new train results were discarded with the failed job
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo"]
+
+
+def test_a_linked_run_folder_is_replaced_behind_its_link(tmp_path):
+    real = tmp_path / "real"
+    with fileio.staged_dir(real) as stage:
+        (stage / "x").write_text("1")
+    (tmp_path / "link").symlink_to(real)
+    with fileio.staged_dir(tmp_path / "link") as stage:
+        (stage / "x").write_text("2")
+    assert (tmp_path / "link").is_symlink() and (real / "x").read_text() == "2"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "real"]

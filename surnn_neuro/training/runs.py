@@ -15,7 +15,6 @@ layer_update_rates, params, seed and the training configuration.
 from __future__ import annotations
 
 from dataclasses import asdict
-from pathlib import Path
 
 import numpy as np
 
