@@ -263,3 +263,19 @@ def test_a_linked_run_folder_is_replaced_behind_its_link(tmp_path):
         (stage / "x").write_text("2")
     assert (tmp_path / "link").is_symlink() and (real / "x").read_text() == "2"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "real"]
+
+
+def test_a_caller_can_keep_its_own_files_beside_a_run(tmp_path):
+    from surnn_neuro.training.loop import TrainConfig
+    from surnn_neuro.training.runs import train_run
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "train.log").write_text("a sweep's log\n")
+    cfg = TrainConfig(task="adding", model="gru", hidden=4, epochs=1, batch_size=512, seq_len=10)
+    with pytest.raises(UserError, match=r"holds other files \(train.log\)"):
+        train_run(cfg, run, progress=False)
+    train_run(cfg, run, progress=False, keep_other_files=True)
+    assert sorted(p.name for p in run.iterdir()) == ["checkpoint.pt", "history.json", "metrics.json",
+                                                     "timings.json", "train.log"]
+    assert (run / "train.log").read_text() == "a sweep's log\n"

@@ -73,11 +73,15 @@ def task_for(cfg: TrainConfig | dict):
 RUN_FILES = ("checkpoint.pt", "metrics.json", "history.json", "timings.json")
 
 
-def train_run(cfg: TrainConfig, out_dir, progress=True, task=None) -> dict:
+def train_run(cfg: TrainConfig, out_dir, progress=True, task=None, keep_other_files: bool = False) -> dict:
     """Train, score on the test split and write ``RUN_DIR`` (module docstring). Everything is checked
     before training (the folder can be written, the task loads, the model fits in memory) and
-    nothing is written if training fails. Returns metrics.json's content plus ``train_seconds``."""
-    out_dir = output_dir(out_dir, "--out", owned=RUN_FILES)
+    nothing is written if training fails. Returns metrics.json's content plus ``train_seconds``.
+
+    A folder holding files other than :data:`RUN_FILES` is refused, since it is replaced as a
+    whole; ``keep_other_files`` carries those files into the new folder instead (for callers that
+    keep their own files beside a run, e.g. a sweep's log)."""
+    out_dir = output_dir(out_dir, "--out", owned=None if keep_other_files else RUN_FILES)
     resolve_device(cfg.device)
     with doing(f"loading task {cfg.task}"):
         task = task or task_for(cfg)
@@ -88,7 +92,7 @@ def train_run(cfg: TrainConfig, out_dir, progress=True, task=None) -> dict:
         metrics = score_model(model, task, asdict(cfg))
     metrics["final_train_loss"] = history["epochs"][-1]["loss"]
     timings = {"train_seconds": history["train_seconds"]}
-    with doing(f"writing {out_dir}"), staged_dir(out_dir) as stage:
+    with doing(f"writing {out_dir}"), staged_dir(out_dir, carry_over=keep_other_files) as stage:
         save_checkpoint(stage / "checkpoint.pt", model, asdict(cfg), metrics)
         write_json_atomic(stage / "metrics.json", metrics)
         write_json_atomic(stage / "history.json", {"epochs": history["epochs"]})
