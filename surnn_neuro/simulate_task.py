@@ -59,18 +59,29 @@ def simulate_on_array(graph, path, backend="reference", limit=None, **kw):
     from pathlib import Path
 
     p = Path(path)
-    try:
-        x = np.load(p, allow_pickle=False)
+    try:  # memory-mapped: a header that claims more than the file holds is refused, not allocated
+        x = np.load(p, allow_pickle=False, mmap_mode="r")
     except FileNotFoundError:
         raise UserError(f"--input {p}: file not found") from None
-    except (OSError, ValueError) as e:
-        raise UserError(f"--input {p}: not a numpy .npy array ({e})") from None
-    if x.ndim != 3 or x.dtype.kind not in "biuf":
-        raise UserError(f"--input {p}: expected a numeric (B, T, V) array, got {x.dtype} {x.shape}")
+    except (OSError, ValueError, EOFError) as e:
+        raise UserError(f"--input {p}: not a numpy .npy array ({' '.join(str(e).split())[:160]})") from None
+    if not isinstance(x, np.ndarray):
+        raise UserError(f"--input {p}: a {type(x).__name__} (.npz archive?), expected one .npy array")
+    if x.dtype.kind not in "biuf":
+        raise UserError(f"--input {p}: expected a real-valued numeric array, got dtype {x.dtype}")
+    if x.ndim != 3:
+        raise UserError(f"--input {p}: expected a (B, T, V) array, got shape {x.shape}")
+    if 0 in x.shape:
+        raise UserError(f"--input {p}: empty array of shape {x.shape}; B, T and V must be >= 1")
     if x.shape[-1] != graph.input.size:
         raise UserError(f"--input {p}: {x.shape[-1]} channels but the graph's input expects {graph.input.size}")
     if limit is not None:
         x = x[:limit]
+    bad = ~np.isfinite(x) if x.dtype.kind == "f" else np.zeros(x.shape, bool)
+    if bad.any():
+        b, t, v = np.argwhere(bad)[0]
+        raise UserError(f"--input {p}: holds {int(bad.sum())} NaN or infinite value(s), the first at "
+                        f"sample {b}, step {t}, input {v}")
     trace = simulate(graph, x.astype(np.float64), backend=backend, **kw)
     return trace, {"backend": backend, "n": len(x), "update_rate": trace.update_rate(), **_counts(trace)}
 

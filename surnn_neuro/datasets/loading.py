@@ -22,6 +22,7 @@ from surnn_neuro.datasets.task import TaskData
 from surnn_neuro.datasets.transforms import (BinningConfig, bin_events, check_config,
                                              input_layout, output_size)
 from surnn_neuro.errors import UserError
+from surnn_neuro.preflight import check_fits
 
 __all__ = ["open_split", "load_split", "task_data", "load_task_arrays"]
 
@@ -89,12 +90,14 @@ def load_split(name: str, split: str, data_dir=None, config: BinningConfig | Non
             info["cache"] = {"status": "hit", "path": str(path)}
             return x, y, info
     t0 = time.perf_counter()
+    check_fits(4.0 * n * T * V, f"{name} {split}: {n} samples × {T} bins (--seq-len) × {V} inputs",
+               "use fewer time bins (--seq-len) or fewer samples")
     x = np.zeros((n, T, V), dtype=np.float32)
     y = np.zeros(n, dtype=np.int64)
     n_events = np.zeros(n, dtype=np.int64)
     dur = np.zeros(n, dtype=np.int64)
-    with tqdm(total=n, desc=f"{name} {split}", unit="sample", disable=not progress,
-              leave=False) as bar:
+    with tqdm(total=n, desc=f"{name} {split}", unit="sample", disable=None if progress else True,
+              leave=False) as bar:  # a bar on a terminal only
         for i, s in enumerate(es.samples(n)):
             x[i] = bin_events(s.events, es.sensor_size, config)
             y[i] = s.label

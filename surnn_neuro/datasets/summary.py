@@ -19,7 +19,7 @@ from surnn_neuro.datasets.events import event_stats
 from surnn_neuro.datasets.registry import DATASETS
 from surnn_neuro.errors import UserError
 
-__all__ = ["check", "detect"]
+__all__ = ["check", "check_complete", "detect"]
 
 
 def _fmt_split(split: str, labels, n_events, durs, n_classes: int) -> str:
@@ -40,8 +40,8 @@ def _scan(samples, progress: bool, desc: str, total: int):
     from tqdm.auto import tqdm
 
     labels, n_ev, durs = [], [], []
-    with tqdm(samples, total=total, desc=desc, unit="sample", disable=not progress,
-              leave=False) as it:
+    with tqdm(samples, total=total, desc=desc, unit="sample", disable=None if progress else True,
+              leave=False) as it:  # a bar on a terminal only
         for s in it:
             labels.append(s.label)
             n, d = event_stats(s.events)
@@ -129,6 +129,24 @@ def detect(path) -> list[tuple[str, Path]]:
                 found.append((name, d))
                 break
     return found
+
+
+def check_complete(path) -> None:
+    """UserError if a dataset folder at ``path`` lacks a split that training needs (its
+    ``train_split`` or ``test_split``): what ``train --task NAME`` would refuse is not a valid
+    dataset either. ``surnn-neuro data check`` runs this first; :func:`check` itself lists such a
+    split as "missing" and summarises the rest."""
+    p = Path(path).expanduser()
+    if not p.is_dir():
+        return
+    for name, root in detect(p):
+        spec = DATASETS[name]
+        splits = spec.available(root)
+        needed = [s for s in (spec.train_split, spec.test_split) if s not in splits]
+        if needed:
+            raise UserError(f"{spec.title} in {root}: the {' and '.join(needed)} split"
+                            f"{'s are' if len(needed) > 1 else ' is'} missing, and training needs "
+                            f"{spec.train_split} and {spec.test_split} (expected files: {spec.files})")
 
 
 def check(path, limit: int | None = None, progress: bool = False) -> str:

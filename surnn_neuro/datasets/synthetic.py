@@ -18,6 +18,14 @@ import numpy as np
 
 from surnn_neuro.datasets.task import TaskData, TaskSpec
 from surnn_neuro.errors import UserError
+from surnn_neuro.preflight import check_fits
+
+
+def _fits(task: str, n: int, seq_len: int, width: int) -> None:
+    """Refuse a sequence length whose arrays (n × T × width float32, plus the generator's
+    temporaries, about twice that) cannot be allocated, before drawing them."""
+    check_fits(2 * 4.0 * n * seq_len * width, f"--seq-len {seq_len}: the {task} task's {n} sequences",
+               "use a shorter --seq-len")
 
 
 def adding(seq_len=500, n_train=10000, n_test=1000, seed=0, **_) -> TaskData:
@@ -26,8 +34,9 @@ def adding(seq_len=500, n_train=10000, n_test=1000, seed=0, **_) -> TaskData:
     MSE of Var(u1 + u2) = 2/12 ≈ 0.167; 'solved' means MSE < 0.01. x: (N, T, 2), y: (N,) float32."""
     if seq_len < 4:
         raise UserError(f"--seq-len: the adding task needs at least 4 steps, got {seq_len}")
-    rng = np.random.RandomState(1000 + seed)
     n = n_train + n_test
+    _fits("adding", n, seq_len, 2 + 2)  # values and markers, stacked into x
+    rng = np.random.RandomState(1000 + seed)
     values = rng.uniform(0, 1, size=(n, seq_len)).astype(np.float32)
     markers = np.zeros((n, seq_len), np.float32)
     half = seq_len // 2
@@ -53,8 +62,9 @@ def copy(seq_len=100, n_train=10000, n_test=1000, seed=0, n_symbols=10, alphabet
     S = n_symbols
     if seq_len < 2 * S + 1:
         raise UserError(f"--seq-len: the copy task needs at least {2 * S + 1} steps, got {seq_len}")
-    rng = np.random.RandomState(2000 + seed)
     n = n_train + n_test
+    _fits("copy", n, seq_len, alphabet + 2 + 2)  # one-hot x plus the int64 tokens
+    rng = np.random.RandomState(2000 + seed)
     sym = rng.randint(1, alphabet + 1, size=(n, S))
     tok = np.zeros((n, seq_len), np.int64)
     tok[:, :S] = sym
@@ -74,8 +84,9 @@ def selective_copy(seq_len=100, n_train=10000, n_test=1000, seed=0, n_tokens=8, 
     span = seq_len - S - 1
     if span < S:
         raise UserError(f"--seq-len: selective copy needs at least {2 * S + 1} steps, got {seq_len}")
-    rng = np.random.RandomState(3000 + seed)
     n = n_train + n_test
+    _fits("selective-copy", n, seq_len, alphabet + 2 + 2)
+    rng = np.random.RandomState(3000 + seed)
     tok = np.zeros((n, seq_len), np.int64)
     sym = rng.randint(1, alphabet + 1, size=(n, S))
     for k in range(n):

@@ -66,7 +66,7 @@ def _read(ds, sensor, config: BinningConfig, limit, progress: bool, desc: str):
     x = np.zeros((n, config.n_bins, output_size(sensor, config)), dtype=np.float32)
     y = np.zeros(n, dtype=np.int64)
     n_events = np.zeros(n, dtype=np.int64)
-    with tqdm(total=n, desc=desc, unit="sample", disable=not progress, leave=False) as bar:
+    with tqdm(total=n, desc=desc, unit="sample", disable=None if progress else True, leave=False) as bar:  # tty only
         for i in range(n):
             item = ds[i]
             if not isinstance(item, tuple) or len(item) != 2:

@@ -41,6 +41,9 @@ class Node:
         raw = getattr(self, field)
         if isinstance(raw, (str, bytes)) or raw is None:
             self._fail(field, f"expected a float array, got {type(raw).__name__}")
+        kind = getattr(np.asarray(raw), "dtype", np.dtype(float)).kind
+        if kind not in "biuf":  # complex would be cast (dropping the imaginary part), objects vary
+            self._fail(field, f"expected a real-valued float array, got dtype {np.asarray(raw).dtype}")
         try:
             arr = np.array(raw, dtype=np.float64)
         except (TypeError, ValueError) as e:

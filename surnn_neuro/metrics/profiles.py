@@ -322,6 +322,10 @@ def _load_toml(path: Path) -> dict:
             return tomllib.load(f)
     except tomllib.TOMLDecodeError as e:
         raise UserError(f"{path}: not valid TOML: {e}") from None
+    except UnicodeDecodeError as e:
+        raise UserError(f"{path}: not valid TOML (not UTF-8 text: {e.reason})") from None
+    except (ValueError, RecursionError) as e:  # e.g. an integer of more than 4300 digits
+        raise UserError(f"{path}: not valid TOML ({' '.join(str(e).split())[:120] or 'nested too deeply'})") from None
 
 
 def _load_json(path: Path) -> dict:
@@ -332,6 +336,8 @@ def _load_json(path: Path) -> dict:
         raise UserError(f"{path}: not valid JSON: {e}") from None
     except UnicodeDecodeError as e:
         raise UserError(f"{path}: not valid JSON (not UTF-8 text: {e.reason})") from None
+    except (ValueError, RecursionError) as e:  # e.g. an integer of more than 4300 digits
+        raise UserError(f"{path}: not valid JSON ({' '.join(str(e).split())[:120] or 'nested too deeply'})") from None
 
 
 def profile_from_dict(data, source: str = "<dict>") -> EnergyProfile:
@@ -372,10 +378,15 @@ def profile_from_dict(data, source: str = "<dict>") -> EnergyProfile:
         v = values[key]
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise UserError(f"{source}: field {key!r}: must be a number (energy in {units}), got {v!r}")
-        if not math.isfinite(v) or v < 0:
-            raise UserError(f"{source}: field {key!r}: must be a finite energy >= 0, got {v!r}")
+        try:
+            pj = float(v) * scale
+        except OverflowError:  # an integer beyond the float range
+            pj = math.inf
+        if not math.isfinite(pj) or v < 0:
+            shown = f"{v!r}" if isinstance(v, float) or abs(v) < 10 ** 30 else "a number beyond the float range"
+            raise UserError(f"{source}: field {key!r}: must be a finite energy >= 0, got {shown}")
         # 12 significant digits drop the float noise of the unit conversion (2.19 nJ -> 2190 pJ)
-        values[key] = float(f"{v * scale:.12g}")
+        values[key] = float(f"{pj:.12g}")
     for key in ("name", "citation", "label", "notes"):
         v = values[key]
         if key == "label" and v is None:

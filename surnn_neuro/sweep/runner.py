@@ -42,6 +42,7 @@ import time
 from pathlib import Path
 
 from surnn_neuro.errors import UserError
+from surnn_neuro.preflight import output_dir
 from surnn_neuro.fileio import write_json_atomic, write_text_atomic
 from surnn_neuro.sweep.config import SweepConfig, load_config
 from surnn_neuro.sweep.trials import check_trials
@@ -192,7 +193,9 @@ def run_sweep(config_path, out, address: str | None = None, resume: str | None =
         raise UserError(f"--resume: unknown mode {resume!r}; known: {', '.join(RESUME_MODES)}")
     cfg = load_config(config_path)
     metric = check_trials(cfg)
-    out = Path(out).resolve()
+    # the folder is checked before Ray starts (a path under a file, read-only, a name too long...);
+    # it keeps its content (a resumed sweep's trials)
+    out = output_dir(out, "--out").resolve()
     if not address:
         local_cpus(cfg)
     state = check_out(out, cfg, resume)

@@ -149,7 +149,7 @@ def run_trial(config: dict, settings: dict) -> None:
             if rec["epoch"] < cfg.epochs - 1:  # the last epoch is reported with the final scores
                 tune.report(_epoch_report(rec))
 
-        metrics = train_run(cfg, run_dir, progress=False, task=task, log=log)
+        metrics = train_run(cfg, run_dir, progress=False, task=task, log=log, keep_other_files=True)
         history = _read_json(run_dir / "history.json")
     else:
         metrics, history = finished

@@ -1,7 +1,9 @@
 """Checkpoints: ``RUN_DIR/checkpoint.pt`` (weights + configs) and ``RUN_DIR/metrics.json``.
 
 Loading uses ``torch.load(weights_only=True)``: a checkpoint holds only tensors, dicts, lists and
-plain values, so loading one never executes pickled code. Writes are atomic.
+plain values, so loading one never executes pickled code. Writes are atomic. Every field a reader
+uses is checked on load (version, the configs, the task, finite weights), so a damaged or edited
+checkpoint gives one line naming the file and the field, never a KeyError or a NaN network.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ def save_checkpoint(path, model, train_config: dict, metrics: dict | None = None
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "metrics": metrics or {},
     }
-    with atomic_path(path, suffix=".pt") as tmp:
+    with atomic_path(path, keep_name=True) as tmp:  # same name inside, same bytes for the same run
         torch.save(payload, tmp)
 
 
@@ -49,13 +51,73 @@ def load_checkpoint(path, device="cpu"):
                         f"loading); re-train or restore the file") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise UserError(f"{path}: not a surnn-neuro checkpoint (no '{FORMAT}' marker)")
-    if int(payload.get("version", 0)) > VERSION:
-        raise UserError(f"{path}: written by a newer surnn-neuro (checkpoint version "
-                        f"{payload['version']} > {VERSION}); upgrade surnn-neuro")
+    check_payload(path, payload)
     try:
         model = from_config(payload["model_config"])
         model.load_state_dict(payload["state_dict"])
-    except (KeyError, ValueError, RuntimeError, TypeError) as e:
-        first = str(e).strip().splitlines()[0]
+    except (KeyError, ValueError, RuntimeError, TypeError, AttributeError) as e:
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
         raise UserError(f"{path}: checkpoint does not match its model config ({first[:160]})") from None
     return model.to(device).eval(), payload
+
+
+def check_payload(path, payload: dict) -> None:
+    """UserError naming ``path`` and the field if a loaded checkpoint cannot be used as it is."""
+    def bad(field, problem):
+        raise UserError(f"{path}: checkpoint field '{field}' {problem}; re-train or restore the file")
+
+    version = payload.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        bad("version", f"must be an integer >= 1, got {version!r}"[:120])
+    if version > VERSION:
+        raise UserError(f"{path}: written by a newer surnn-neuro (checkpoint version "
+                        f"{version} > {VERSION}); upgrade surnn-neuro")
+    for field in ("model_config", "train_config", "state_dict"):
+        if not isinstance(payload.get(field), dict):
+            bad(field, f"is missing or not a table (got {type(payload.get(field)).__name__})")
+    cfg = payload["train_config"]
+    for key in ("task", "model"):
+        if not isinstance(cfg.get(key), str) or not cfg[key]:
+            bad(f"train_config.{key}", f"must be a name, got {cfg.get(key)!r}"[:120])
+    from surnn_neuro.datasets import known_tasks
+    from surnn_neuro.preflight import OPTIONS
+
+    if cfg["task"] not in known_tasks():
+        bad("train_config.task", f"names an unknown task {cfg['task']!r}"[:120])
+    for key in ("seq_len", "seed"):
+        if cfg.get(key) is not None:
+            try:
+                OPTIONS[f"--{key.replace('_', '-')}"].check(cfg[key])
+            except ValueError as e:
+                bad(f"train_config.{key}", str(e).split(": ", 1)[-1])
+    if cfg.get("data_dir") is not None and not isinstance(cfg["data_dir"], str):
+        bad("train_config.data_dir", f"must be a path or null, got {type(cfg['data_dir']).__name__}")
+    mc = payload["model_config"]
+    sizes = [("hidden_size", "--hidden"), ("input_size", None), ("output_size", None)]
+    for key, flag in sizes:
+        v = mc.get(key)
+        if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= (OPTIONS[flag].high if flag else 1 << 24):
+            bad(f"model_config.{key}", f"must be a positive integer within bounds, got {v!r}"[:120])
+    layers = (mc.get("options") or {}).get("layers", 1) if isinstance(mc.get("options", {}), dict) else None
+    try:
+        OPTIONS["--layers"].check(layers)
+    except ValueError as e:
+        bad("model_config.options.layers", str(e).split(": ", 1)[-1])
+    # the shapes the config implies, built without memory (meta device), against the stored ones:
+    # a forged or damaged config never makes the real build allocate without end
+    try:
+        with torch.device("meta"):
+            expected = {k: tuple(v.shape) for k, v in from_config(mc).state_dict().items()}
+    except (KeyError, ValueError, RuntimeError, TypeError, AttributeError) as e:
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise UserError(f"{path}: checkpoint field 'model_config' cannot be built ({first[:160]})") from None
+    stored = payload["state_dict"]
+    for name, t in stored.items():
+        if not isinstance(t, torch.Tensor):
+            bad(f"state_dict.{name}", f"is not a tensor (got {type(t).__name__})")
+        if (t.is_floating_point() or t.is_complex()) and not bool(torch.isfinite(t).all()):
+            bad(f"state_dict.{name}", "holds non-finite weights (NaN or infinity)")
+    wrong = sorted(set(expected) ^ set(stored)) or [k for k in expected if tuple(stored[k].shape) != expected[k]]
+    if wrong:
+        raise UserError(f"{path}: checkpoint does not match its model config (state_dict entry "
+                        f"'{wrong[0]}' missing, unexpected or of another shape)")

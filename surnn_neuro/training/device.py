@@ -6,13 +6,13 @@ from __future__ import annotations
 import torch
 
 from surnn_neuro.errors import UserError
+from surnn_neuro.preflight import check_value
 
 
 def set_threads(n: int) -> None:
     """CPU threads for torch. Default 1: the per-step operations of a recurrent layer are too small
     to split across cores, and on a busy 2-core machine extra threads only add synchronisation."""
-    if n and n > 0:
-        torch.set_num_threads(int(n))
+    torch.set_num_threads(check_value("--threads", n))
 
 
 def resolve_device(name: str) -> torch.device:

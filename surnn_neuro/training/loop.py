@@ -10,6 +10,7 @@ from the paper but scale with the sequence length.
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -20,6 +21,7 @@ from tqdm.auto import tqdm
 from surnn_neuro.datasets.task import TaskData
 from surnn_neuro.errors import UserError
 from surnn_neuro.models import MODELS, build
+from surnn_neuro.preflight import check_fits, check_value
 from surnn_neuro.training.device import resolve_device, set_threads  # noqa: F401 (re-exported)
 from surnn_neuro.training.losses import task_loss, task_score
 
@@ -45,17 +47,26 @@ class TrainConfig:
     threads: int = 1
 
     def __post_init__(self):
+        # the bounds are the command line's (surnn_neuro.preflight.OPTIONS): one table for both
         if self.model not in MODELS:
             raise UserError(f"--model: unknown model {self.model!r}; known: {', '.join(MODELS)}")
-        for name in ("hidden", "layers", "epochs", "batch_size"):
-            if getattr(self, name) < 1:
-                raise UserError(f"--{name.replace('_', '-')}: must be >= 1, got {getattr(self, name)}")
-        if not self.lr > 0:
-            raise UserError(f"--lr: must be > 0, got {self.lr}")
-        if self.budget < 0:
-            raise UserError(f"--budget: must be >= 0, got {self.budget}")
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise UserError(f"--device: unknown device {self.device!r}; known: auto, cpu, cuda")
+        for name in ("hidden", "layers", "epochs", "batch_size", "lr", "budget", "seed", "device"):
+            check_value(f"--{name.replace('_', '-')}", getattr(self, name))
+        # the CPUs of the machine that trains are checked there (set_threads): a config built on a
+        # sweep's head node may ask for more threads than that node has
+        if isinstance(self.threads, bool) or not isinstance(self.threads, int) or self.threads < 1:
+            raise UserError(f"--threads: must be an integer >= 1, got {self.threads!r}")
+        if self.seq_len is not None:
+            check_value("--seq-len", self.seq_len)
+        if isinstance(self.clip, bool) or not isinstance(self.clip, (int, float)) or not (
+                math.isfinite(self.clip) and self.clip >= 0):
+            raise UserError(f"clip: must be a finite number >= 0 (0: no clipping), got {self.clip!r}")
+        if not isinstance(self.options, dict):
+            raise UserError(f"--option: expected a dict of model options, got {type(self.options).__name__}")
+
+
+class Diverged(UserError):
+    """Training produced a non-finite loss, gradient or weight (nothing is saved)."""
 
 
 def build_for_task(cfg: TrainConfig, task: TaskData):
@@ -67,6 +78,31 @@ def build_for_task(cfg: TrainConfig, task: TaskData):
         return build(cfg.model, task.input_size, cfg.hidden, task.output_size, layers=cfg.layers, **opts)
     except ValueError as e:
         raise UserError(f"--option: {e}") from None
+
+
+#: bytes autograd keeps per (sample, step, neuron, layer) in training: 130-320 measured for the
+#: GRU, LSTM and tanh models at H = 512-1024 (peak RSS minus parameters); the lower end is used so
+#: that only runs that certainly do not fit are refused
+ACTIVATION_BYTES = 128
+
+
+def check_training_fits(cfg: TrainConfig, task: TaskData) -> None:
+    """UserError before training if parameters + gradients + Adam moments (16 B per parameter,
+    counting 4 weight blocks of H × (V + H + 1) per layer, the LSTM's) and the activations of one
+    batch (:data:`ACTIVATION_BYTES` · B · T · H · L) exceed the memory available here."""
+    h, v = cfg.hidden, task.input_size
+    params = 4 * h * (v + h + 1) + (cfg.layers - 1) * 4 * h * (2 * h + 1) + h * task.output_size
+    batch = min(cfg.batch_size, len(task.x_train))
+    need = 16 * params + ACTIVATION_BYTES * batch * task.seq_len * h * cfg.layers
+    check_fits(need, f"--hidden {h} --layers {cfg.layers} --batch-size {cfg.batch_size} (T = {task.seq_len})",
+               "use a smaller --hidden, --layers or --batch-size")
+
+
+def _check_finite(what: str, value: float, epoch: int, step: int, cfg: TrainConfig) -> None:
+    if not math.isfinite(value):
+        raise Diverged(f"training diverged: the {what} became {value} at epoch {epoch + 1}, step {step + 1}; "
+                       f"nothing was saved; try a smaller --lr (now {cfg.lr:g})"
+                       + (f" or --budget (now {cfg.budget:g})" if cfg.budget else ""))
 
 
 def budget_term(gates) -> torch.Tensor:
@@ -131,8 +167,11 @@ def train(cfg: TrainConfig, task: TaskData, progress=True, log=None, stop=None, 
     n = len(task.x_train)
     steps_per_epoch = math.ceil(n / cfg.batch_size)
     history = []
+    # a bar on a terminal only (tqdm's disable=None); elsewhere (a log file) one line per epoch
     bar = tqdm(total=cfg.epochs * steps_per_epoch, desc=f"train {cfg.model} on {cfg.task}",
-               disable=not progress or (dist is not None and not dist.is_main), unit="batch", leave=False)
+               disable=True if not progress or (dist is not None and not dist.is_main) else None, unit="batch",
+               leave=False)
+    log_lines = progress and bar.disable and (dist is None or dist.is_main)
     t0 = time.perf_counter()
     try:
         for epoch in range(cfg.epochs):
@@ -140,7 +179,7 @@ def train(cfg: TrainConfig, task: TaskData, progress=True, log=None, stop=None, 
             model.set_epoch(epoch)
             perm = torch.randperm(n, generator=gen)
             tot_loss, tot_task, tot_rate = 0.0, 0.0, 0.0
-            for s in range(0, n, cfg.batch_size):
+            for step, s in enumerate(range(0, n, cfg.batch_size)):
                 idx = perm[s:s + cfg.batch_size]
                 local = idx if dist is None else dist.shard(idx)
                 share = len(local) / len(idx)  # w_r = n_r / b (1 in one process)
@@ -159,16 +198,26 @@ def train(cfg: TrainConfig, task: TaskData, progress=True, log=None, stop=None, 
                 if dist is not None:  # global-batch gradient and statistics
                     loss_v, task_v, rate = sum_gradients(params, dist, [share * loss_v, share * task_v,
                                                                         share * rate])
+                _check_finite("loss", loss_v, epoch, step, cfg)  # the global loss: every rank stops
                 if cfg.clip > 0:
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
+                    norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
+                    _check_finite("gradient norm", float(norm), epoch, step, cfg)
                 opt.step()
                 tot_loss += loss_v * len(idx)
                 tot_task += task_v * len(idx)
                 tot_rate += rate * len(idx)
                 bar.update(1)
                 bar.set_postfix(epoch=epoch, loss=f"{loss_v:.4f}", rate=f"{rate:.2f}")
+            for k, p in model.named_parameters():  # once per epoch: an update that overflowed
+                if not bool(torch.isfinite(p).all()):
+                    _check_finite(f"weight {k}", float(p.detach()[~torch.isfinite(p.detach())][0]), epoch,
+                                  steps_per_epoch - 1, cfg)
             history.append({"epoch": epoch, "loss": tot_loss / n, "task_loss": tot_task / n,
                             "update_rate": tot_rate / n})
+            if log_lines:
+                print(f"train {cfg.model} on {cfg.task}: epoch {epoch + 1}/{cfg.epochs}  loss "
+                      f"{history[-1]['loss']:.4f}  update rate {history[-1]['update_rate']:.3f}",
+                      file=sys.stderr, flush=True)
             if log is not None:
                 log(history[-1])
             if stop is not None and stop(epoch, model):

@@ -1,4 +1,10 @@
-"""A training run on disk: ``RUN_DIR/checkpoint.pt`` + ``RUN_DIR/metrics.json``.
+"""A training run on disk: ``RUN_DIR/{checkpoint.pt, metrics.json, history.json, timings.json}``.
+
+The folder appears complete or not at all: the four files are written into a staging folder beside
+``RUN_DIR`` and swapped into place (:func:`surnn_neuro.fileio.staged_dir`), so a killed or failed
+run leaves an earlier run in ``RUN_DIR`` whole and never a new checkpoint beside old metrics.
+Everything but ``timings.json`` (wall-clock seconds) is byte-identical between runs with the same
+seed on the same machine.
 
 metrics.json keys: task, model, metric, value and the metric under its own name (accuracy or mse;
 adding also reports ``solved``), update_rate, skip_percent (100·(1 − update rate), SA-RNN eq. 10),
@@ -9,15 +15,15 @@ layer_update_rates, params, seed and the training configuration.
 from __future__ import annotations
 
 from dataclasses import asdict
-from pathlib import Path
 
 import numpy as np
 
-from surnn_neuro.errors import UserError
-from surnn_neuro.fileio import write_json_atomic
+from surnn_neuro.errors import doing
+from surnn_neuro.fileio import staged_dir, write_json_atomic
+from surnn_neuro.preflight import output_dir
 from surnn_neuro.training.checkpoint import load_checkpoint, save_checkpoint
 from surnn_neuro.training.device import resolve_device
-from surnn_neuro.training.loop import TrainConfig, evaluate, train
+from surnn_neuro.training.loop import TrainConfig, check_training_fits, evaluate, train
 from surnn_neuro.training.tasks import load_task
 
 
@@ -64,37 +70,51 @@ def task_for(cfg: TrainConfig | dict):
     return load_task(c["task"], seq_len=c.get("seq_len"), data_dir=c.get("data_dir"), seed=c.get("seed", 0))
 
 
-def train_run(cfg: TrainConfig, out_dir, progress=True, task=None, log=None, distributed=False):
-    """Train, score on the test split and write RUN_DIR/{checkpoint.pt, metrics.json, history.json}.
+#: the files of a run folder (a folder holding anything else is not replaced)
+RUN_FILES = ("checkpoint.pt", "metrics.json", "history.json", "timings.json")
+
+
+def train_run(cfg: TrainConfig, out_dir, progress=True, task=None, log=None, distributed=False,
+              keep_other_files: bool = False) -> dict | None:
+    """Train, score on the test split and write ``RUN_DIR`` (module docstring). Everything is checked
+    before training (the folder can be written, the task loads, the model fits in memory) and
+    nothing is written if training fails. Returns metrics.json's content plus ``train_seconds``.
 
     ``log``: per-epoch callback of :func:`~surnn_neuro.training.loop.train`. ``distributed``: train
     data-parallel in the torch.distributed process group (torchrun; see
     :mod:`surnn_neuro.training.distributed`): every rank trains, only rank 0 scores and writes, and
     only rank 0 returns the metrics (the other ranks return None).
-    """
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UserError(f"--out {out_dir}: exists and is not a directory")
+
+    A folder holding files other than :data:`RUN_FILES` is refused, since it is replaced as a
+    whole; ``keep_other_files`` carries those files into the new folder instead (for callers that
+    keep their own files beside a run, e.g. a sweep's log)."""
+    out_dir = output_dir(out_dir, "--out", owned=None if keep_other_files else RUN_FILES)
+    resolve_device(cfg.device)
     dist = None
     if distributed:
         from surnn_neuro.training.distributed import init_distributed
 
         dist = init_distributed(cfg.device)
     try:
-        task = task or task_for(cfg)
-        model, history = train(cfg, task, progress=progress, log=log, dist=dist)
+        with doing(f"loading task {cfg.task}"):
+            task = task or task_for(cfg)
+        check_training_fits(cfg, task)
+        with doing(f"training {cfg.model} on {cfg.task}"):
+            model, history = train(cfg, task, progress=progress, log=log, dist=dist)
         if dist is not None and not dist.is_main:
             return None
-        metrics = score_model(model, task, asdict(cfg))
-        metrics["train_seconds"] = history["train_seconds"]
+        with doing(f"scoring {cfg.model} on the test split of {cfg.task}"):
+            metrics = score_model(model, task, asdict(cfg))
         metrics["final_train_loss"] = history["epochs"][-1]["loss"]
         if dist is not None:
             metrics["world_size"] = dist.world_size
-        out_dir.mkdir(parents=True, exist_ok=True)
-        save_checkpoint(out_dir / "checkpoint.pt", model, asdict(cfg), metrics)
-        write_json_atomic(out_dir / "metrics.json", metrics)
-        write_json_atomic(out_dir / "history.json", history)
-        return metrics
+        timings = {"train_seconds": history["train_seconds"]}
+        with doing(f"writing {out_dir}"), staged_dir(out_dir, carry_over=keep_other_files) as stage:
+            save_checkpoint(stage / "checkpoint.pt", model, asdict(cfg), metrics)
+            write_json_atomic(stage / "metrics.json", metrics)
+            write_json_atomic(stage / "history.json", {"epochs": history["epochs"], "world_size": history["world_size"]})
+            write_json_atomic(stage / "timings.json", timings)
+        return {**metrics, **timings}
     finally:
         if dist is not None:
             dist.close()
@@ -104,5 +124,7 @@ def evaluate_run(run_dir, device="auto") -> dict:
     """Reload RUN_DIR's checkpoint and re-score it on the test split (nothing is written)."""
     model, payload = load_checkpoint(run_dir, device=resolve_device(device))
     cfg = payload["train_config"]
-    task = task_for(cfg)
-    return score_model(model, task, cfg)
+    with doing(f"loading task {cfg['task']}"):
+        task = task_for(cfg)
+    with doing(f"scoring {run_dir} on the test split of {cfg['task']}"):
+        return score_model(model, task, cfg)

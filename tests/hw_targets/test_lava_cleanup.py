@@ -136,3 +136,66 @@ def test_sigint_deferral_restores_the_handler_and_keeps_body_errors():
             _thread.interrupt_main()
             raise ValueError("body")
     assert signal.getsignal(signal.SIGINT) is before
+
+
+_LONG_RUN = (
+    "from surnn_neuro.ir.examples import random_graph, random_input\n"
+    "from surnn_neuro.simulators import lava_backend\n"
+    "g = random_graph(cells=('gru',), gate='threshold', hidden=(5,), seed=3)\n"
+    "lava_backend.run(g, random_input(g, batch=1, steps=200000, seed=0))\n"
+)
+
+
+def _children_of(pid: int) -> set:
+    out = set()
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                out.add(int(d))
+    return out
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_sigkill_of_the_parent_ends_every_lava_process():
+    # a real SIGKILL: the parent runs no cleanup at all. Lava's ProcessModels, runtime services and
+    # shared-memory manager (about a dozen OS processes, forked) must end with it; before
+    # PR_SET_PDEATHSIG they ran on. multiprocessing's resource tracker (exec'd, not forked) ends by
+    # itself once every process holding its pipe is gone, and unlinks the shared memory.
+    import subprocess
+    import sys
+    import time
+
+    p = subprocess.Popen([sys.executable, "-c", _LONG_RUN], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline, kids = time.monotonic() + 120, set()
+        while time.monotonic() < deadline and len(kids) < 8:  # wait for the runtime's processes
+            time.sleep(0.2)
+            kids = _children_of(p.pid)
+        time.sleep(1.0)
+        kids = _children_of(p.pid)
+        assert len(kids) >= 8, f"the Lava runtime did not start: {len(kids)} children"
+        grandchildren = {g for k in kids for g in _children_of(k)}
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(_running(k) for k in kids | grandchildren):
+            time.sleep(0.2)
+        left = sorted(k for k in kids | grandchildren if _running(k))
+    finally:
+        if p.poll() is None:
+            p.kill()
+    for k in left:  # do not leave them to the rest of the test run
+        os.kill(k, signal.SIGKILL)
+    assert left == []

@@ -86,7 +86,7 @@ def test_torchrun_cli_matches_one_process(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.count("wrote ") == 1  # rank 0 reports once
     assert sorted(p.name for p in (tmp_path / "dist").iterdir()) == ["checkpoint.pt", "history.json",
-                                                                     "metrics.json"]
+                                                                     "metrics.json", "timings.json"]
     cfg = TrainConfig(task="digits", model="sugru", hidden=8, epochs=2, batch_size=359, budget=0.01,
                       seed=1, device="cpu")
     one = train_run(cfg, tmp_path / "one", progress=False)

@@ -62,3 +62,68 @@ def prepare() -> None:
     import importlib
 
     importlib.import_module(_LAVA_MP)
+
+
+# -- children that end with their parent ------------------------------------------------------------
+#
+# Lava forks its ProcessModels, runtime services and the shared-memory manager with the 'fork'
+# start method. runner.shutdown() stops them whenever the parent can still run Python (errors,
+# Ctrl-C), but a parent killed with SIGKILL runs nothing: its children would run on. A fork hook
+# makes each child forked while armed ask the kernel for SIGKILL when its parent dies
+# (prctl(PR_SET_PDEATHSIG), Linux); where prctl is missing, a daemon thread in the child polls
+# getppid() instead. The hook is armed only while a runtime is created (children_die_with_parent),
+# so other forks of the process are left alone. PR_SET_PDEATHSIG fires when the *thread* that
+# forked exits: the runtime is created, and its children forked, by the calling thread, which
+# outlives the run (runner.execute shuts the runtime down before it returns).
+
+import contextlib  # noqa: E402
+import ctypes  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
+import threading  # noqa: E402
+
+_PR_SET_PDEATHSIG = 1
+#: Seconds between two parent checks of the fallback watchdog.
+WATCHDOG_POLL = 0.5
+_armed = False
+_parent_pid = None
+
+
+def _watch_parent(parent: int) -> None:
+    import time
+
+    while os.getppid() == parent:
+        time.sleep(WATCHDOG_POLL)
+    os._exit(1)
+
+
+def _die_with_parent() -> None:
+    """In a child just forked while armed: end when the parent ends (module comment above)."""
+    global _parent_pid
+    if not _armed:
+        return
+    parent, _parent_pid = _parent_pid, os.getpid()  # a grandchild dies with this child
+    ok = False
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        ok = libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+    if not ok:
+        threading.Thread(target=_watch_parent, args=(parent,), name="parent-watchdog", daemon=True).start()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_die_with_parent)
+
+
+@contextlib.contextmanager
+def children_die_with_parent():
+    """Children forked inside the block are killed when this process dies, even by SIGKILL."""
+    global _armed, _parent_pid
+    before = (_armed, _parent_pid)
+    _armed, _parent_pid = True, os.getpid()
+    try:
+        yield
+    finally:
+        _armed, _parent_pid = before

@@ -1,6 +1,8 @@
 """``deploy(graph, out_dir)``: the Lava process graph in Lava's own save format plus a summary.
 
-Writes (each file atomically, via :mod:`surnn_neuro.fileio`):
+Writes the three files below into a staging folder beside ``out_dir`` that replaces ``out_dir`` in
+one step once all are written (:func:`surnn_neuro.fileio.staged_dir`): a failed deployment leaves
+no folder, or the previous deployment whole, never a network.pickle without its summary.
 
 - ``network.pickle``: ``lava.utils.serialization.save`` of every process (Lava's format is a Python
   pickle; load it with ``lava.utils.serialization.load`` in an environment with surnn-neuro and
@@ -27,13 +29,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from surnn_neuro.errors import UserError
-from surnn_neuro.fileio import atomic_path, write_json_atomic, write_text_atomic
+from surnn_neuro.fileio import atomic_path, staged_dir, write_json_atomic, write_text_atomic
 from surnn_neuro.hw_targets.lava import fixed_point as fx
+from surnn_neuro.preflight import check_fits, check_value, output_dir
 from surnn_neuro.hw_targets.lava.resources import loihi2_estimate
 from surnn_neuro.ir.graph import EventGraph
 
 NETWORK_FILE = "network.pickle"
+#: the files of a deployment folder (a folder holding anything else is not replaced)
+DEPLOY_FILES = (NETWORK_FILE, "summary.json", "summary.md")
 
 
 def _ports(proc) -> list:
@@ -91,9 +95,7 @@ def steps_of(graph: EventGraph, n_steps: int | None = None) -> tuple:
     ((7, 'argument'), (100, 'default'))
     """
     if n_steps is not None:
-        if int(n_steps) < 1:
-            raise UserError(f"--steps: must be >= 1, got {n_steps}")
-        return int(n_steps), "argument"
+        return check_value("--steps", n_steps), "argument"
     meta = graph.metadata or {}
     opts = (meta.get("model_config") or {}).get("options") or {}
     for v in (meta.get("seq_len"), opts.get("seq_len")):
@@ -175,7 +177,21 @@ def deploy(graph: EventGraph, out_dir, fixed_point: bool = True, n_steps: int | 
     ``fixed_point``: the bit-accurate Loihi-2-style network (default) or the float one;
     ``n_steps``: T of one sample (default: the graph's recorded sequence length, else 100; see
     :func:`steps_of`); ``input_range``: the largest |x| the input payloads represent (fixed point).
+    The folder and ``n_steps`` are checked first (:mod:`surnn_neuro.preflight`); UserError naming the
+    option otherwise.
     """
+    target = output_dir(out_dir, "--out", owned=DEPLOY_FILES)
+    t, t_source = steps_of(graph, n_steps)
+    # what grows with T: the input ring buffer (8 B per input), each layer's count and packed spike
+    # records and its gate's spike train; about three copies exist while the graph is pickled
+    per_step = 8 * graph.input.size + 24 + sum(24 + 8 * -(-ly.hidden_size // 8) + ly.hidden_size for ly in graph.layers)
+    check_fits(3 * per_step * t, f"--steps {t}", "deploy fewer time steps")
+    with staged_dir(target) as stage:
+        return _deploy_into(graph, stage, t, t_source, fixed_point, input_range)
+
+
+def _deploy_into(graph: EventGraph, out: Path, t: int, t_source: str, fixed_point: bool, input_range: float) -> dict:
+    """The work of :func:`deploy`, writing into the staging folder ``out``."""
     from surnn_neuro.hw_targets.lava._mp import prepare as _prepare_mp
     _prepare_mp()  # before the first Lava import (see _mp.py)
     import lava
@@ -184,9 +200,6 @@ def deploy(graph: EventGraph, out_dir, fixed_point: bool = True, n_steps: int | 
     from surnn_neuro.hw_targets.lava.network import build_network
     from surnn_neuro.hw_targets.lava.runner import quiet_lava_logging, release
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    t, t_source = steps_of(graph, n_steps)
     with quiet_lava_logging():
         net = build_network(graph, n_steps=t, fixed_point=fixed_point, config=fx.FixedPointConfig(input_range))
     try:

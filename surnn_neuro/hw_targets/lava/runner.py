@@ -14,7 +14,10 @@ non-blocking and polls: it drains the output monitor, notices finished runs and 
 raises :class:`LavaRunError` with the model's traceback; (3) always shuts down in ``finally``:
 ``stop()`` (bounded by a timeout) when every actor is alive and the runtime started, otherwise, or
 if ``stop()`` does not return, terminate → kill the actors it started and shut the shared-memory
-manager down. ``multiprocessing.active_children()`` is the same before and after (tested).
+manager down. ``multiprocessing.active_children()`` is the same before and after (tested). (4)
+A parent killed with SIGKILL runs no ``finally``: every child forked while the runtime is created
+asks the kernel to kill it when the parent dies (``PR_SET_PDEATHSIG``, see
+:func:`surnn_neuro.hw_targets.lava._mp.children_die_with_parent`; tested with a real SIGKILL).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import threading
 import time
 
 import numpy as np
+from surnn_neuro.hw_targets.lava._mp import children_die_with_parent
 from surnn_neuro.hw_targets.lava._mp import prepare as _prepare_mp
 _prepare_mp()  # before the first Lava import (see _mp.py)
 from lava.magma.core.process.process import ProcessServer
@@ -180,11 +184,11 @@ def execute(net: LavaNetwork, progress: bool = False, timeout: float | None = No
 
     anchor = net.readout
     rows: list = []
-    bar = tqdm(total=net.n_lava_steps, desc=f"lava {net.select_tag}", unit="step", disable=not progress,
-               leave=False)
+    bar = tqdm(total=net.n_lava_steps, desc=f"lava {net.select_tag}", unit="step",
+               disable=None if progress else True, leave=False)  # a bar on a terminal only
     t_start = time.perf_counter()
     try:
-        with _sigint_deferred():
+        with _sigint_deferred(), children_die_with_parent():
             anchor.create_runtime(run_cfg=run_config(net))
         rt = anchor.runtime
         t_run = time.perf_counter()
