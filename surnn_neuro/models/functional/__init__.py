@@ -15,7 +15,7 @@ parameters and states (``typing.NamedTuple``), with time-first shapes; the ``nn.
   (forward and backward) only the neurons that update.
 """
 
-from surnn_neuro.models.functional.cells import candidate, candidate_vjp
+from surnn_neuro.models.functional.cells import candidate, candidate_parts, candidate_vjp
 from surnn_neuro.models.functional.gates import (OscillatorParameters, SkipParameters, SkipState, ThresholdState,
                                                  oscillator_drive, schedule_train, skip_initial_state,
                                                  skip_receive, skip_update, threshold_drive, threshold_receive)
@@ -25,7 +25,8 @@ from surnn_neuro.models.functional.update import SUParameters, SUState, select, 
 
 __all__ = [
     "LoopResult", "OscillatorParameters", "SUParameters", "SUState", "SkipParameters", "SkipState",
-    "SparsePlan", "SparseResult", "ThresholdState", "candidate", "candidate_vjp", "oscillator_drive",
+    "SparsePlan", "SparseResult", "ThresholdState", "candidate", "candidate_parts", "candidate_vjp",
+    "oscillator_drive",
     "schedule_train", "select", "skip_initial_state", "skip_receive", "skip_update", "sparse_plan",
     "su_initial_state", "su_loop", "su_loop_sparse", "su_step", "threshold_drive", "threshold_receive",
 ]
