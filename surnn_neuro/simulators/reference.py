@@ -86,6 +86,35 @@ def _kernel_module():
     return None if isinstance(_KERNELS, str) else _KERNELS
 
 
+def _batched_module():
+    """The batched driver, or None if its kernels fail to compile/import (then: per sample)."""
+    try:
+        from surnn_neuro.simulators import _batched_kernels  # noqa: F401 - compiles or loads the cache
+        from surnn_neuro.simulators import _reference_batched
+    except Exception:  # noqa: BLE001 - any failure of the batched kernels means: per-sample engine
+        return None
+    return _reference_batched
+
+
+def _batched_kernels():
+    from surnn_neuro.simulators import _batched_kernels, _kernels
+
+    class _K:  # the batched kernels plus the code tables of the per-sample module
+        layer_batch = staticmethod(_batched_kernels.layer_batch)
+        readout_batch = staticmethod(_batched_kernels.readout_batch)
+        CELL_CODES = _kernels.CELL_CODES
+        READOUT_CODES = _kernels.READOUT_CODES
+
+    return _K
+
+
+def _threads() -> int:
+    """Threads for per-sample graphs: numba's thread count (``NUMBA_NUM_THREADS``, default the cores)."""
+    import numba
+
+    return int(numba.get_num_threads())
+
+
 def engine() -> str:
     """``"numba"`` or ``"numpy"``: the engine the next :func:`run` of a selective-update graph uses
     (module doc). Spiking graphs always run on numpy."""
@@ -243,16 +272,22 @@ class _Layer:
         return idx, delta
 
 
-def run(graph: EventGraph, x: np.ndarray, dtype=np.float64) -> Trace:
+def run(graph: EventGraph, x: np.ndarray, dtype=np.float64, batch: bool = True) -> Trace:
     """Simulate ``graph`` on ``x: (B, T, V)`` event by event; Trace with backend ``"reference"``.
 
     Outputs ``(B, O)`` (readout ``last``/``mean``) or ``(B, T, O)`` (``all``), float64; counts
-    ``(N, T)`` summed over the batch (docs/semantics.md §4).
+    ``(N, T)`` summed over the batch (docs/semantics.md §4). ``dtype``: the arithmetic, float64
+    (default, the exact reference) or float32 (the fast engine; agreement with torch float32 in
+    benchmarks/results/speed_vs_field.json). ``batch`` (numba engine): run shared-gate graphs
+    step-synchronously over the whole batch and spread per-sample-gate graphs over threads
+    (:mod:`surnn_neuro.simulators._reference_batched`); False: one sample after the other on one
+    thread. Both give the same events, counts, gate spikes, outputs and states, bit for bit.
     """
-    return run_with_states(graph, x, dtype, record_states=False)[0]
+    return run_with_states(graph, x, dtype, record_states=False, batch=batch)[0]
 
 
-def run_with_states(graph: EventGraph, x: np.ndarray, dtype=np.float64, record_states: bool = True):
+def run_with_states(graph: EventGraph, x: np.ndarray, dtype=np.float64, record_states: bool = True,
+                    batch: bool = True):
     """Like :func:`run`, also returning ``{layer name: h (B, T, H)}`` (h_t after step t), or None.
 
     Spiking graphs (docs/semantics.md §5): the states are the membrane potentials ``v_t`` after the
@@ -280,11 +315,22 @@ def run_with_states(graph: EventGraph, x: np.ndarray, dtype=np.float64, record_s
         outputs = np.zeros((n_b, ro.output_size))
 
     kernels = _kernel_module() if engine() == "numba" else None
-    sample = _sample_kernels if kernels is not None else _sample_numpy
-    work = _KernelWork(layers, ro_sigma, n_t, dtype) if kernels is not None else None
-    for b in range(n_b):
-        ev = _input_events(x[b].astype(dtype), graph.input.encoding, layers[0].fan_in, counts)
-        sample(kernels, work, b, ev, layers, ro, ro_sigma, b_o, counts, states, outputs)
+    batched = _batched_module() if kernels is not None and batch else None
+    xd = x.astype(dtype)
+    enc = graph.input.encoding
+    if batched is not None and batched.shared_graph(layers):
+        batched.run_batched(_batched_kernels(), _threads(), xd, enc, layers, ro, ro_sigma, b_o, counts, spikes,
+                            states, outputs, dtype)
+    elif batched is not None:
+        batched.run_threaded(_threads(), xd, enc, layers, ro, ro_sigma, b_o, counts, spikes, states, outputs,
+                             dtype, _input_events, lambda: _KernelWork(layers, ro_sigma, n_t, dtype),
+                             _sample_kernels)
+    else:
+        sample = _sample_kernels if kernels is not None else _sample_numpy
+        work = _KernelWork(layers, ro_sigma, n_t, dtype) if kernels is not None else None
+        for b in range(n_b):
+            ev = _input_events(xd[b], enc, layers[0].fan_in, counts)
+            sample(kernels, work, b, ev, layers, ro, ro_sigma, b_o, counts, states, outputs)
 
     fill_dense_macs(counts["dense_macs"], graph, n_b)
 
@@ -364,7 +410,7 @@ class _KernelWork:
     def __init__(self, layers, ro_sigma, n_t: int, dtype):
         from surnn_neuro.simulators import _kernels as K
 
-        self.layer_args = []
+        self.layer_args = []  # per layer: the kernel arguments (this work's own buffers)
         for k, ly in enumerate(layers):
             H = ly.H
             kw = dict(w_self=np.zeros(H, dtype=dtype), w_glob=np.zeros(H, dtype=dtype), g_bias=dtype(0.0),
@@ -381,7 +427,7 @@ class _KernelWork:
                 out_bounds=np.zeros(n_t + 1, dtype=np.int64), out_idx=np.zeros(n_t * H, dtype=np.int64),
                 out_val=np.zeros(n_t * H, dtype=dtype),
             )
-            ly.kw = kw
+            self.layer_args.append(kw)
         self.no_states = {ly.name: np.zeros((1, ly.H), dtype=dtype) for ly in layers}
         o = ro_sigma.w_t.shape[1]
         self.s_o = np.zeros(o, dtype=dtype)
@@ -394,8 +440,7 @@ def _sample_kernels(K, work, b, ev, layers, ro, ro_sigma, b_o, counts, states, o
     ev_idx, ev_val, ev_bounds = ev
     n_t = ev_bounds.shape[0] - 1
     in_bounds, in_idx, in_val = ev_bounds.astype(np.int64, copy=False), ev_idx.astype(np.int64, copy=False), ev_val
-    for row, ly in enumerate(layers, start=1):
-        kw = ly.kw
+    for row, (ly, kw) in enumerate(zip(layers, work.layer_args), start=1):
         K.layer_sample(
             n_t, in_bounds, in_idx, in_val, kw["rebuild"], kw["w_in_t"], kw["in_bias"], kw["fan_in"],
             kw["count_in"], kw["w_hh_t"], kw["b_hh"], kw["fan_rec"], kw["cell"], kw["gate"],
