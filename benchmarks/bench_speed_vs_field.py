@@ -23,6 +23,7 @@ rate, the peers as horizontal lines). ``--quick``: small sizes, a check that eve
 
     .venv/bin/python benchmarks/bench_speed_vs_field.py [--repeats 5] [--threads 2] [--quick]
     .venv/bin/python benchmarks/bench_speed_vs_field.py --profile-training 0.05   # torch profiler table
+    .venv/bin/python benchmarks/bench_speed_vs_field.py --crossover               # sparse/dense per rate
 """
 
 from __future__ import annotations
@@ -266,6 +267,45 @@ def profile_training(cfg, rate, learn_gate):
     print(f"aten calls per recurrence step: {ops / (3 * n_t):.1f}")
 
 
+def crossover(cfg, repeats):
+    """Sparse / dense time of one layer's forward + backward per cell, update rate and mask gradient
+    (random shared masks): where ``layer.sparse = "auto"`` should switch (``SPARSE_CROSSOVER``)."""
+    from surnn_neuro.models.gates import Gate
+    from surnn_neuro.models.layer import SelectiveUpdateLayer
+
+    class Fixed(Gate):
+        def __init__(self, mask):
+            super().__init__(mask.shape[1])
+            self.mask = mask
+
+        def schedule(self, T, device=None, dtype=torch.float32):
+            return self.mask[:T]
+
+    h, n_t, batch, v = cfg["tr_hidden"], cfg["tr_steps"], cfg["tr_batch"], cfg["tr_inputs"]
+    x = torch.randn(n_t, batch, v)
+    cases = {}
+    for cell in ("gru", "rnn", "lstm"):
+        for rate in (0.1, 0.3, 0.5, 0.7, 0.9):
+            for grad in (False, True):
+                torch.manual_seed(0)
+                mask = (torch.rand(n_t, h) < rate).float().requires_grad_(grad)
+                for mode in ("on", "off"):
+                    layer = SelectiveUpdateLayer(cell, v, h, Fixed(mask))
+                    layer.sparse = mode
+
+                    def step(layer=layer):
+                        layer(x)[0][-1].sum().backward()
+                    cases[(cell, rate, grad, mode)] = step
+    res = interleaved(cases, repeats, "crossover")
+    out = {}
+    for (cell, rate, grad, mode), t in res.items():
+        if mode == "on":
+            ratio = t["cpu_s"] / res[(cell, rate, grad, "off")]["cpu_s"]
+            out[f"{cell} rate {rate} mask-grad {grad}"] = ratio
+            print(f"{cell:4s} rate {rate:.1f} mask gradient {str(grad):5s}: sparse / dense CPU time {ratio:.2f}")
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # report
 # ---------------------------------------------------------------------------------------------
@@ -330,12 +370,16 @@ def main(argv=None):
     ap.add_argument("--skip-training", action="store_true")
     ap.add_argument("--profile-training", type=float, metavar="RATE", help="print a profile of the sparse step")
     ap.add_argument("--frozen", action="store_true", help="with --profile-training: learn_gate=False")
+    ap.add_argument("--crossover", action="store_true", help="print sparse/dense ratios of one layer (training sizes)")
     ap.add_argument("--out", type=Path, default=RESULTS / "speed_vs_field.json")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     cfg = QUICK if args.quick else FULL
     if args.profile_training is not None:
         profile_training(cfg, args.profile_training, not args.frozen)
+        return 0
+    if args.crossover:
+        crossover(cfg, args.repeats)
         return 0
     rng = np.random.default_rng(0)
     meta = {"config": cfg, "quick": args.quick, "repeats": args.repeats, "torch_threads": args.threads,

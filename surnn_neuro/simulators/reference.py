@@ -25,11 +25,10 @@ independently of :mod:`surnn_neuro.ir.counting`; a test checks the two agree.
 
 Cost per step and sample: O(input events · (G+1)·H + delta events · (G·H + O) + updated neurons ·
 cell cost), plus O(G·H) to rebuild the input sigma of ``dense``/``spikes`` input and O(H) for a
-threshold gate's comparison; nothing else scales with H. Batch samples run one after the other (the
-benchmark case is batch 1). Implementation choices that change no count (sums only by rounding): the
-transposed weights are cached per graph, and (numpy engine) when more than ``DENSE_CROSSOVER`` of a
-matrix' columns carry events in one step, one product with the scattered event vector replaces the
-gather.
+threshold gate's comparison; nothing else scales with H. Implementation choices that change no
+count (sums only by rounding): the transposed weights are cached per graph, and (numpy engine) when
+more than ``DENSE_CROSSOVER`` of a matrix' columns carry events in one step, one product with the
+scattered event vector replaces the gather.
 
 Two engines run selective-update graphs, with the same events, gate spikes and counts (values
 equal up to the rounding of the sums):
@@ -38,7 +37,12 @@ equal up to the rounding of the sums):
   over all T steps of a sample in one compiled call (layers are feed-forward, so layer 1 over the
   sequence, then layer 2 on its events, … computes what the step-interleaved loop computes); an event
   costs one contiguous row of ``W.T``, there is no per-step Python overhead. Compiled once per
-  machine and cached on disk (numba ``cache=True``).
+  machine and cached on disk (numba ``cache=True``). Over a batch (``batch=True``, the default,
+  :mod:`surnn_neuro.simulators._reference_batched`): graphs whose gates are all shared by the batch
+  (oscillator, schedule, always) run step-synchronously over groups of samples, one group per
+  thread, reading each step's event rows once per group (:mod:`._batched_kernels`); graphs with a
+  per-sample gate (threshold, global) spread their samples over threads. Both give, bit for bit,
+  what one sample after the other gives (``batch=False``; the sums are the same in the same order).
 - ``numpy``: the per-step loop below (``_Layer.step`` / ``_Sigma``). Used when numba is missing or
   fails to import, when the environment sets ``SURNN_NEURO_NO_NUMBA=1``, and when ``_Sigma.product``
   has been replaced (an instrumented run that observes the gathers, as a test does).
