@@ -80,7 +80,7 @@ def sparse_plan(mask: torch.Tensor, blocks: int) -> SparsePlan:
 
     >>> p = sparse_plan(torch.tensor([[0., 1., 1.], [0., 0., 0.], [1., 0., 0.]]), 2)
     >>> p.counts, p.idx.tolist(), p.rows.tolist()
-    ([2, 0, 1], [[1, 2], [0, 0], [0, 0]], [[1, 2, 4, 5], [0, 0, 0, 0], [0, 0, 3, 0]])
+    ([2, 0, 1], [[1, 2], [0, 0], [0, 0]], [[1, 2, 4, 5], [0, 0, 0, 0], [0, 3, 0, 0]])
     """
     act = mask.detach() > 0
     n_t, n_h = act.shape
