@@ -7,9 +7,10 @@
   feed-forward: the argument of :mod:`surnn_neuro.simulators._kernels`). The k_t rows of ``W.T``
   a step needs are read once per group of samples instead of once per sample; the batch is split
   into one group per thread (numba's thread count), the threads meet only at the end.
-- **Per-sample gates** (threshold, global, or any mix with them): :func:`run_threaded` spreads the
-  samples over threads, each running the per-sample kernels (which release the GIL) on its own
-  buffers and its own count arrays, summed at the end.
+- **Per-sample gates** (threshold, global, or any mix with them), and batches too small to make
+  groups of two samples per thread: :func:`run_threaded` spreads the samples over threads, each
+  running the per-sample kernels (which release the GIL) on its own buffers and its own count
+  arrays, summed at the end.
 
 Both give the per-sample engine's events, gate spikes and counts exactly, and its outputs and states
 bit for bit (same sums in the same order). Counts of the batched path are computed here from the

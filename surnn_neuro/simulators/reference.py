@@ -57,6 +57,7 @@ in the arithmetic and order of Lava's floating-point Dense and LIF (``surnn_neur
 from __future__ import annotations
 
 import os
+import weakref
 
 import numpy as np
 
@@ -135,12 +136,23 @@ def engine() -> str:
 # ------------------------------------------------------------------------------------------------
 
 
+#: gate node -> {n_steps: (idx, bounds)}: the CSR spike trains of input-independent gates. Gate nodes
+#: are frozen (read-only arrays) and hashed by identity, so a train is made once per node and length:
+#: an oscillator's is T·H·K sines (0.1 s at H = 1024, T = 784, K = 4), more than a whole batch-1 run
+#: at a low update rate.
+_TRAINS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
 class _TrainStep:
     """Input-independent kinds (oscillator, schedule, always): the node's spike train, as CSR by step."""
 
     def __init__(self, gate, layer, n_steps: int, dtype):
-        _, self.idx, bounds = split_by_step(gate.spike_train(n_steps))
-        self.bounds = bounds.tolist()
+        cache = _TRAINS.setdefault(gate, {})
+        if n_steps not in cache:
+            _, idx, bounds = split_by_step(gate.spike_train(n_steps))
+            idx.flags.writeable = False
+            cache[n_steps] = (idx, bounds.tolist())
+        self.idx, self.bounds = cache[n_steps]
 
     def reset(self, ly):
         pass
@@ -322,10 +334,11 @@ def run_with_states(graph: EventGraph, x: np.ndarray, dtype=np.float64, record_s
     batched = _batched_module() if kernels is not None and batch else None
     xd = x.astype(dtype)
     enc = graph.input.encoding
-    if batched is not None and batched.shared_graph(layers):
+    # a group of one sample runs faster on the per-sample kernel (whole-row passes, no tiles)
+    if batched is not None and batched.shared_graph(layers) and n_b >= 2 * _threads():
         batched.run_batched(_batched_kernels(), _threads(), xd, enc, layers, ro, ro_sigma, b_o, counts, spikes,
                             states, outputs, dtype)
-    elif batched is not None:
+    elif batched is not None and n_b > 1:
         batched.run_threaded(_threads(), xd, enc, layers, ro, ro_sigma, b_o, counts, spikes, states, outputs,
                              dtype, _input_events, lambda: _KernelWork(layers, ro_sigma, n_t, dtype),
                              _sample_kernels)

@@ -70,10 +70,13 @@ def test_batched_path_taken_for_shared_gates_only(monkeypatch):
 
     monkeypatch.setattr(_reference_batched, "run_batched", spy_b)
     monkeypatch.setattr(_reference_batched, "run_threaded", spy_t)
+    batch = 2 * reference._threads()  # groups of at least two samples per thread
     for gate in GATE_KINDS:
         g = random_graph(cells=("gru",), gate=gate, hidden=(5,), seed=3)
-        reference.run(g, random_input(g, 3, 10, seed=3))
+        reference.run(g, random_input(g, batch, 10, seed=3))
     # oscillator, schedule and always are shared by the batch; threshold and global are not
+    assert calls == {"batched": 3, "threaded": 2}
+    reference.run(g, random_input(g, 1, 10, seed=3))  # one sample: the per-sample kernel, no threads
     assert calls == {"batched": 3, "threaded": 2}
 
 
