@@ -10,7 +10,7 @@ Gates shared by the batch (``gate.input_independent``: the suRNN oscillator, clo
 random, always) can run the sparse form of the loop instead,
 :func:`surnn_neuro.models.functional.su_loop_sparse`, which computes forward and backward only the
 neurons that update (cost ∝ update rate). ``layer.sparse`` chooses: ``"auto"`` (default) takes it
-when at most :data:`SPARSE_CROSSOVER` of the (step, neuron) pairs of the drawn mask update,
+when at most :data:`SPARSE_CROSSOVER` (per cell) of the (step, neuron) pairs of the drawn mask update,
 ``"on"`` always (for those gates), ``"off"`` never. Input-dependent gates (coordinator, skip) always
 run the dense loop: their decision at step t needs h_{t−1} of each sample. Both forms give the same
 values and gradients up to float rounding (tested within relative 1e-6 for every model).
@@ -31,10 +31,13 @@ __all__ = ["SPARSE_CROSSOVER", "SPARSE_MODES", "SelectiveUpdateLayer", "select"]
 
 #: ``layer.sparse`` values (module doc).
 SPARSE_MODES = ("auto", "on", "off")
-#: "auto" runs the sparse loop when at most this fraction of the mask's (step, neuron) pairs is open.
-#: Measured (H 64–256, B 32–64, 1–2 threads; benchmarks/bench_speed_vs_field.py --crossover): the
-#: sparse form is faster than the dense one up to about 70 % updates for gru, past 90 % for rnn.
-SPARSE_CROSSOVER = 0.6
+#: "auto" runs the sparse loop when at most this fraction of the mask's (step, neuron) pairs is open,
+#: per cell. Measured (benchmarks/bench_speed_vs_field.py --crossover, 1 thread, forward + backward
+#: of one layer, sparse / dense CPU time at 10/30/50/70/90 % open): H = 256, B = 64, T = 200: gru
+#: 0.22/0.42/0.67/0.84/1.08, rnn 0.31/0.55/0.75/0.92/1.12, lstm 0.21/0.42/0.54/0.87/1.06 (+0.05–0.1
+#: with a learnable mask); H = 64, B = 32, T = 64 (the demo; per-step overhead dominates): gru
+#: 0.65/0.77/0.87/0.94/1.04, rnn 0.94/0.98/1.10/1.21/1.25, lstm 0.63/0.80/0.94/1.06/1.16.
+SPARSE_CROSSOVER = {"gru": 0.7, "lstm": 0.6, "rnn": 0.5}
 
 
 class SelectiveUpdateLayer(nn.Module):
@@ -92,7 +95,7 @@ class SelectiveUpdateLayer(nn.Module):
         if self.gate.input_independent and self.sparse != "off":
             mask = self.gate.schedule(T, device=x.device, dtype=x.dtype)  # (T, H), drawn once
             open_pairs = int((mask.detach() > 0).sum())
-            if self.sparse == "on" or open_pairs <= SPARSE_CROSSOVER * mask.numel():
+            if self.sparse == "on" or open_pairs <= SPARSE_CROSSOVER[self.cell] * mask.numel():
                 plan = sparse_plan(mask, self.weight_hh.shape[0] // self.hidden_size)
                 run = su_loop_sparse(x, mask, self.weight_ih, self.bias_ih, p, h0, c0, plan)
                 gates = self.gate.spikes(mask, B)
