@@ -6,15 +6,15 @@ input-independent gates: oscillator, schedule — clockwork, phased, random — 
 those neurons only:
 
     S_in[A_t]  = W_ih[rows(A_t)] x_t + b_ih[rows(A_t)]          (B, G·k_t)   rows(A) = A, H + A, …
-    S_rec[A_t] = W_hh[rows(A_t)] h_{t−1} + b_hh[rows(A_t)]      (B, G·k_t)
-    f, c'      = candidate(S_in[A_t], S_rec[A_t], h_{t−1}[:, A_t], c_{t−1}[:, A_t])
+    f, c'      = candidate(S_in[A_t], S_rec[:, rows(A_t)], h_{t−1}[:, A_t], c_{t−1}[:, A_t])
     h_t        = h_{t−1} with columns A_t replaced by f           = where(g_t, f, h_{t−1})
+    S_rec     ← S_rec + Δ_t W_hh[:, A_t]ᵀ,  Δ_t = f − h_{t−1}[:, A_t]   (the event form of su_step)
 
-so a step costs ``B·G·k_t·(V + H)`` multiply-adds instead of ``B·G·H·(V + H)``; the input drive of
-all steps is one batched product over the gathered rows (chunked in time), the recurrence is one
-small product per step. The values are those of :func:`~surnn_neuro.models.functional.su_step`
-(dense form) up to the rounding of the products (BLAS blocks a (G·k, H) product differently from a
-(G·H, H) one); closed neurons are copied bit for bit.
+with ``S_rec = W_hh h_{t−1} + b_hh`` (B, G·H) kept as a sigma fed by the delta events, so a step
+costs ``B·G·k_t·(V + H)`` multiply-adds instead of ``B·G·H·(V + H)``; the input drive of all steps
+is one batched product over the gathered rows (chunked in time). The values are those of
+:func:`~surnn_neuro.models.functional.su_step` (dense form) up to the rounding of the sums (the
+sigma accumulates k_t-column products, docs/semantics.md §3); closed neurons are copied bit for bit.
 
 The backward pass (:class:`_SparseLoop`, written out, with the cells' derivative
 :func:`~surnn_neuro.models.functional.cells.candidate_vjp`) runs the same k_t-column steps in
@@ -26,8 +26,9 @@ arithmetic, hence the hand-written reverse loop.
 The gradient into the gate is su_step's select gradient,
 ``∂L/∂g_{t,i} = Σ_b ∂L/∂h_{t,b,i} (f_{t,b,i} − h_{t−1,b,i})`` (+ the same term in ``c`` for lstm):
 it needs the candidate of the *closed* neurons as well, so when the mask carries a gradient
-(learnable oscillator, phased in training) the backward pass adds one dense candidate evaluation
-over all steps (a forward product per time chunk, no recurrence, nothing differentiated through it).
+(learnable oscillator, phased in training) the forward pass keeps the sigma ``S_rec`` of every step
+and the backward pass evaluates the candidate of every neuron once, chunk by chunk (elementwise work
+and the input product ``W_ih x``; no recurrence, nothing differentiated through it).
 Frozen gates (``learn_gate=False``, clockwork, random) skip it: their training is sparse end to end.
 
 Device-agnostic: index lists are built with tensor ops on the mask's device; the only host
