@@ -56,7 +56,11 @@ class Gate(nn.Module):
     def begin(self, n_steps: int, batch: int, like: torch.Tensor):
         """The whole schedule, its per-step rows (1, H) and, if it carries a gradient, the
         zero-valued gradient carrier ``g − sg(g)`` of each step, computed once for all steps."""
-        mask = self.schedule(n_steps, device=like.device, dtype=like.dtype)  # (T, H), shared by the batch
+        return self.start(self.schedule(n_steps, device=like.device, dtype=like.dtype))
+
+    def start(self, mask: torch.Tensor):
+        """The loop state of an already drawn (T, H) mask (shared by the batch): what :meth:`begin`
+        returns, for a caller that looked at the mask first (the layer's sparse/dense choice)."""
         rows = mask.unsqueeze(1).unbind(0)
         gd = (mask - mask.detach()).unsqueeze(1).unbind(0) if mask.requires_grad else None
         return mask, rows, gd
@@ -70,7 +74,11 @@ class Gate(nn.Module):
 
     def sequence(self, gates: list, state, n_steps: int, batch: int) -> torch.Tensor:
         """The (T, B, H) gates of a run: the schedule itself (no per-step stacking)."""
-        return state[0].unsqueeze(1).expand(n_steps, batch, self.hidden_size)
+        return self.spikes(state[0], batch)
+
+    def spikes(self, mask: torch.Tensor, batch: int) -> torch.Tensor:
+        """The (T, B, H) gates of a (T, H) mask shared by ``batch`` samples (a view)."""
+        return mask.unsqueeze(1).expand(mask.shape[0], batch, self.hidden_size)
 
 
 class StateGate(Gate):

@@ -25,11 +25,10 @@ independently of :mod:`surnn_neuro.ir.counting`; a test checks the two agree.
 
 Cost per step and sample: O(input events · (G+1)·H + delta events · (G·H + O) + updated neurons ·
 cell cost), plus O(G·H) to rebuild the input sigma of ``dense``/``spikes`` input and O(H) for a
-threshold gate's comparison; nothing else scales with H. Batch samples run one after the other (the
-benchmark case is batch 1). Implementation choices that change no count (sums only by rounding): the
-transposed weights are cached per graph, and (numpy engine) when more than ``DENSE_CROSSOVER`` of a
-matrix' columns carry events in one step, one product with the scattered event vector replaces the
-gather.
+threshold gate's comparison; nothing else scales with H. Implementation choices that change no
+count (sums only by rounding): the transposed weights are cached per graph, and (numpy engine) when
+more than ``DENSE_CROSSOVER`` of a matrix' columns carry events in one step, one product with the
+scattered event vector replaces the gather.
 
 Two engines run selective-update graphs, with the same events, gate spikes and counts (values
 equal up to the rounding of the sums):
@@ -38,7 +37,12 @@ equal up to the rounding of the sums):
   over all T steps of a sample in one compiled call (layers are feed-forward, so layer 1 over the
   sequence, then layer 2 on its events, … computes what the step-interleaved loop computes); an event
   costs one contiguous row of ``W.T``, there is no per-step Python overhead. Compiled once per
-  machine and cached on disk (numba ``cache=True``).
+  machine and cached on disk (numba ``cache=True``). Over a batch (``batch=True``, the default,
+  :mod:`surnn_neuro.simulators._reference_batched`): graphs whose gates are all shared by the batch
+  (oscillator, schedule, always) run step-synchronously over groups of samples, one group per
+  thread, reading each step's event rows once per group (:mod:`._batched_kernels`); graphs with a
+  per-sample gate (threshold, global) spread their samples over threads. Both give, bit for bit,
+  what one sample after the other gives (``batch=False``; the sums are the same in the same order).
 - ``numpy``: the per-step loop below (``_Layer.step`` / ``_Sigma``). Used when numba is missing or
   fails to import, when the environment sets ``SURNN_NEURO_NO_NUMBA=1``, and when ``_Sigma.product``
   has been replaced (an instrumented run that observes the gathers, as a test does).
@@ -53,6 +57,7 @@ in the arithmetic and order of Lava's floating-point Dense and LIF (``surnn_neur
 from __future__ import annotations
 
 import os
+import weakref
 
 import numpy as np
 
@@ -86,6 +91,35 @@ def _kernel_module():
     return None if isinstance(_KERNELS, str) else _KERNELS
 
 
+def _batched_module():
+    """The batched driver, or None if its kernels fail to compile/import (then: per sample)."""
+    try:
+        from surnn_neuro.simulators import _batched_kernels  # noqa: F401 - compiles or loads the cache
+        from surnn_neuro.simulators import _reference_batched
+    except Exception:  # noqa: BLE001 - any failure of the batched kernels means: per-sample engine
+        return None
+    return _reference_batched
+
+
+def _batched_kernels():
+    from surnn_neuro.simulators import _batched_kernels, _kernels
+
+    class _K:  # the batched kernels plus the code tables of the per-sample module
+        layer_batch = staticmethod(_batched_kernels.layer_batch)
+        readout_batch = staticmethod(_batched_kernels.readout_batch)
+        CELL_CODES = _kernels.CELL_CODES
+        READOUT_CODES = _kernels.READOUT_CODES
+
+    return _K
+
+
+def _threads() -> int:
+    """Threads for per-sample graphs: numba's thread count (``NUMBA_NUM_THREADS``, default the cores)."""
+    import numba
+
+    return int(numba.get_num_threads())
+
+
 def engine() -> str:
     """``"numba"`` or ``"numpy"``: the engine the next :func:`run` of a selective-update graph uses
     (module doc). Spiking graphs always run on numpy."""
@@ -102,12 +136,23 @@ def engine() -> str:
 # ------------------------------------------------------------------------------------------------
 
 
+#: gate node -> {n_steps: (idx, bounds)}: the CSR spike trains of input-independent gates. Gate nodes
+#: are frozen (read-only arrays) and hashed by identity, so a train is made once per node and length:
+#: an oscillator's is T·H·K sines (0.1 s at H = 1024, T = 784, K = 4), more than a whole batch-1 run
+#: at a low update rate.
+_TRAINS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
 class _TrainStep:
     """Input-independent kinds (oscillator, schedule, always): the node's spike train, as CSR by step."""
 
     def __init__(self, gate, layer, n_steps: int, dtype):
-        _, self.idx, bounds = split_by_step(gate.spike_train(n_steps))
-        self.bounds = bounds.tolist()
+        cache = _TRAINS.setdefault(gate, {})
+        if n_steps not in cache:
+            _, idx, bounds = split_by_step(gate.spike_train(n_steps))
+            idx.flags.writeable = False
+            cache[n_steps] = (idx, bounds.tolist())
+        self.idx, self.bounds = cache[n_steps]
 
     def reset(self, ly):
         pass
@@ -243,16 +288,22 @@ class _Layer:
         return idx, delta
 
 
-def run(graph: EventGraph, x: np.ndarray, dtype=np.float64) -> Trace:
+def run(graph: EventGraph, x: np.ndarray, dtype=np.float64, batch: bool = True) -> Trace:
     """Simulate ``graph`` on ``x: (B, T, V)`` event by event; Trace with backend ``"reference"``.
 
     Outputs ``(B, O)`` (readout ``last``/``mean``) or ``(B, T, O)`` (``all``), float64; counts
-    ``(N, T)`` summed over the batch (docs/semantics.md §4).
+    ``(N, T)`` summed over the batch (docs/semantics.md §4). ``dtype``: the arithmetic, float64
+    (default, the exact reference) or float32 (the fast engine; agreement with torch float32 in
+    benchmarks/results/speed_vs_field.json). ``batch`` (numba engine): run shared-gate graphs
+    step-synchronously over the whole batch and spread per-sample-gate graphs over threads
+    (:mod:`surnn_neuro.simulators._reference_batched`); False: one sample after the other on one
+    thread. Both give the same events, counts, gate spikes, outputs and states, bit for bit.
     """
-    return run_with_states(graph, x, dtype, record_states=False)[0]
+    return run_with_states(graph, x, dtype, record_states=False, batch=batch)[0]
 
 
-def run_with_states(graph: EventGraph, x: np.ndarray, dtype=np.float64, record_states: bool = True):
+def run_with_states(graph: EventGraph, x: np.ndarray, dtype=np.float64, record_states: bool = True,
+                    batch: bool = True):
     """Like :func:`run`, also returning ``{layer name: h (B, T, H)}`` (h_t after step t), or None.
 
     Spiking graphs (docs/semantics.md §5): the states are the membrane potentials ``v_t`` after the
@@ -280,11 +331,23 @@ def run_with_states(graph: EventGraph, x: np.ndarray, dtype=np.float64, record_s
         outputs = np.zeros((n_b, ro.output_size))
 
     kernels = _kernel_module() if engine() == "numba" else None
-    sample = _sample_kernels if kernels is not None else _sample_numpy
-    work = _KernelWork(layers, ro_sigma, n_t, dtype) if kernels is not None else None
-    for b in range(n_b):
-        ev = _input_events(x[b].astype(dtype), graph.input.encoding, layers[0].fan_in, counts)
-        sample(kernels, work, b, ev, layers, ro, ro_sigma, b_o, counts, states, outputs)
+    batched = _batched_module() if kernels is not None and batch else None
+    xd = x.astype(dtype)
+    enc = graph.input.encoding
+    # a group of one sample runs faster on the per-sample kernel (whole-row passes, no tiles)
+    if batched is not None and batched.shared_graph(layers) and n_b >= 2 * _threads():
+        batched.run_batched(_batched_kernels(), _threads(), xd, enc, layers, ro, ro_sigma, b_o, counts, spikes,
+                            states, outputs, dtype)
+    elif batched is not None and n_b > 1:
+        batched.run_threaded(_threads(), xd, enc, layers, ro, ro_sigma, b_o, counts, spikes, states, outputs,
+                             dtype, _input_events, lambda: _KernelWork(layers, ro_sigma, n_t, dtype),
+                             _sample_kernels)
+    else:
+        sample = _sample_kernels if kernels is not None else _sample_numpy
+        work = _KernelWork(layers, ro_sigma, n_t, dtype) if kernels is not None else None
+        for b in range(n_b):
+            ev = _input_events(xd[b], enc, layers[0].fan_in, counts)
+            sample(kernels, work, b, ev, layers, ro, ro_sigma, b_o, counts, states, outputs)
 
     fill_dense_macs(counts["dense_macs"], graph, n_b)
 
@@ -364,7 +427,7 @@ class _KernelWork:
     def __init__(self, layers, ro_sigma, n_t: int, dtype):
         from surnn_neuro.simulators import _kernels as K
 
-        self.layer_args = []
+        self.layer_args = []  # per layer: the kernel arguments (this work's own buffers)
         for k, ly in enumerate(layers):
             H = ly.H
             kw = dict(w_self=np.zeros(H, dtype=dtype), w_glob=np.zeros(H, dtype=dtype), g_bias=dtype(0.0),
@@ -381,7 +444,7 @@ class _KernelWork:
                 out_bounds=np.zeros(n_t + 1, dtype=np.int64), out_idx=np.zeros(n_t * H, dtype=np.int64),
                 out_val=np.zeros(n_t * H, dtype=dtype),
             )
-            ly.kw = kw
+            self.layer_args.append(kw)
         self.no_states = {ly.name: np.zeros((1, ly.H), dtype=dtype) for ly in layers}
         o = ro_sigma.w_t.shape[1]
         self.s_o = np.zeros(o, dtype=dtype)
@@ -394,8 +457,7 @@ def _sample_kernels(K, work, b, ev, layers, ro, ro_sigma, b_o, counts, states, o
     ev_idx, ev_val, ev_bounds = ev
     n_t = ev_bounds.shape[0] - 1
     in_bounds, in_idx, in_val = ev_bounds.astype(np.int64, copy=False), ev_idx.astype(np.int64, copy=False), ev_val
-    for row, ly in enumerate(layers, start=1):
-        kw = ly.kw
+    for row, (ly, kw) in enumerate(zip(layers, work.layer_args), start=1):
         K.layer_sample(
             n_t, in_bounds, in_idx, in_val, kw["rebuild"], kw["w_in_t"], kw["in_bias"], kw["fan_in"],
             kw["count_in"], kw["w_hh_t"], kw["b_hh"], kw["fan_rec"], kw["cell"], kw["gate"],

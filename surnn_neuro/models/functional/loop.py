@@ -41,12 +41,13 @@ class LoopResult(NamedTuple):
 
 
 def su_loop(drive: Sequence[torch.Tensor], p: SUParameters, gate, state: SUState,
-            gate_drive: Optional[Sequence[torch.Tensor]] = None) -> LoopResult:
+            gate_drive: Optional[Sequence[torch.Tensor]] = None, gate_state=None) -> LoopResult:
     """Run one layer over ``len(drive)`` steps. ``drive[t]``: the input sigma ``W_ih x_t + b_ih``
-    (B, G·H); ``gate_drive[t]``: the gate's input drive (e.g. ``W_in x_t + bias``) or None."""
+    (B, G·H); ``gate_drive[t]``: the gate's input drive (e.g. ``W_in x_t + bias``) or None;
+    ``gate_state``: the gate's state at t = −1 if the caller already made it (else ``gate.begin``)."""
     n_steps = len(drive)
     batch = state.h.shape[0]
-    gstate = gate.begin(n_steps, batch, state.h)
+    gstate = gate.begin(n_steps, batch, state.h) if gate_state is None else gate_state
     hs, cs, ds, gs = [], [], [], []
     for t in range(n_steps):
         g, gd, gstate = gate.fire(t, None if gate_drive is None else gate_drive[t], gstate, state)
