@@ -37,6 +37,7 @@ demo: $(STAMP)
 	$(VENV)/bin/surnn-neuro run --out runs/demo
 
 test: $(STAMP)
+	$(VENV)/bin/ruff check surnn_neuro tests benchmarks scripts conftest.py
 	$(PY) -m pytest
 
 test-py312: $(STAMP312)

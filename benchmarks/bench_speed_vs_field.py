@@ -167,10 +167,10 @@ def inference(cfg, repeats, rng):
         xt = torch.from_numpy(x).float().transpose(0, 1).contiguous()  # (T, B, 1)
         cases = {}
         for r, g in graphs.items():
-            cases[f"surnn-neuro reference float64 @{r:.2f}"] = lambda g=g: reference.run(g, x)
-            cases[f"surnn-neuro reference float32 @{r:.2f}"] = lambda g=g: reference.run(g, x, np.float32)
+            cases[f"surnn-neuro reference float64 @{r:.2f}"] = lambda g=g, x=x: reference.run(g, x)
+            cases[f"surnn-neuro reference float32 @{r:.2f}"] = lambda g=g, x=x: reference.run(g, x, np.float32)
         for name, m in peers.items():
-            def run(m=m):
+            def run(m=m, xt=xt):
                 with torch.no_grad():
                     m(xt)
             cases[name] = run

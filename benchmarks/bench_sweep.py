@@ -22,7 +22,6 @@ on a quiet machine; the load averages before and after are recorded.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import statistics

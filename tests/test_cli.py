@@ -30,7 +30,7 @@ def test_every_subcommand_has_help(name):
 def _one_line_error(r, *needles):
     assert r.returncode == 2
     assert "Traceback" not in r.stderr
-    lines = [l for l in r.stderr.splitlines() if l.strip()]
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1, r.stderr
     for n in needles:
         assert n in lines[0]

@@ -31,7 +31,8 @@ def check_report_can_be_trusted(out, summary):
     assert heads and all(re.search(r"accuracy[ %]*\((all \d+|first \d+ of \d+) test samples\)", h) for h in heads)
     assert "accuracy % (all 360 test samples)" in report and "accuracy % (first 64 of 360 test samples)" in report
     assert summary["train"]["accuracy_subset"] == "all 360 test samples"
-    assert summary["spikes"]["accuracy_subset"] == summary["energy"]["accuracy_subset"] == "first 64 of 360 test samples"
+    assert (summary["spikes"]["accuracy_subset"] == summary["energy"]["accuracy_subset"]
+            == "first 64 of 360 test samples")
     # energy headlines: the event-driven gru first, the dense ratio second
     for text in (report, (out / "events" / "report.md").read_text()):
         line = next(ln for ln in text.splitlines() if ln.startswith("**Headline"))

@@ -118,7 +118,8 @@ def threshold_gate_step(
     return threshold(threshold_drive(state.s_self, input_tensor), p.method, p.alpha), state
 
 
-def threshold_gate_receive(delta: torch.Tensor, state: ThresholdGateState, p: ThresholdGateParameters) -> ThresholdGateState:
+def threshold_gate_receive(delta: torch.Tensor, state: ThresholdGateState,
+                           p: ThresholdGateParameters) -> ThresholdGateState:
     """The layer's own delta events: ``S_self ← S_self + w_self ⊙ Δ``."""
     return threshold_receive(delta, state, p.w_self)
 

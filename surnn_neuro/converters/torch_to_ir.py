@@ -28,8 +28,7 @@ import numpy as np
 import torch
 
 from surnn_neuro.ir.graph import EventGraph
-from surnn_neuro.ir.nodes import (AlwaysGate, GlobalGate, InputNode, LayerNode, OscillatorGate,
-                                  ReadoutNode, ScheduleGate, ThresholdGate)
+from surnn_neuro.ir.nodes import InputNode, LayerNode, ReadoutNode
 from surnn_neuro.models import gates as G
 
 
@@ -39,27 +38,8 @@ def _np(t: torch.Tensor) -> np.ndarray:
 
 @torch.no_grad()
 def gate_node(gate: G.Gate, name: str, horizon: int):
-    """The event-graph node of one torch gate."""
-    if isinstance(gate, G.TemporalGate):
-        return OscillatorGate(name, bias=_np(gate.bias), alpha=_np(gate.alpha), phi=_np(gate.phi),
-                              omega=_np(gate.omega))
-    if isinstance(gate, G.CoordinatorGate):
-        return ThresholdGate(name, w_self=_np(gate.w_self), w_in=_np(gate.weight_x), bias=_np(gate.bias))
-    if isinstance(gate, G.SkipGate):
-        return GlobalGate(name, weight=_np(gate.weight), bias=float(gate.bias), init_prob=1.0)
-    if isinstance(gate, G.ClockworkGate):
-        return ScheduleGate(name, mask=gate.schedule(gate.period).bool().cpu().numpy(), periodic=True)
-    if isinstance(gate, G.RandomGate):
-        return ScheduleGate(name, mask=gate.mask.bool().cpu().numpy(), periodic=True)
-    if isinstance(gate, G.PhasedGate):
-        was = gate.training
-        gate.eval()
-        mask = gate.schedule(horizon).bool().cpu().numpy()
-        gate.train(was)
-        return ScheduleGate(name, mask=mask, periodic=False)
-    if isinstance(gate, G.DenseGate):
-        return AlwaysGate(name, size=gate.hidden_size)
-    raise ValueError(f"no event-graph node for gate {type(gate).__name__}")
+    """The event-graph node of one torch gate (each gate knows its node: ``Gate.to_node``)."""
+    return gate.to_node(name, horizon)
 
 
 @torch.no_grad()

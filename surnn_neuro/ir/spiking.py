@@ -257,4 +257,5 @@ def spiking_readout(readout, spikes: np.ndarray) -> np.ndarray:
     return y[:, 0].copy()
 
 
-__all__ = ["MAX_DT_OVER_TAU", "RESETS", "SPIKING_NEURONS", "SpikingConstants", "SpikingLayerNode", "lif_step", "spike_sum", "spiking_readout"]
+__all__ = ["MAX_DT_OVER_TAU", "RESETS", "SPIKING_NEURONS", "SpikingConstants", "SpikingLayerNode", "lif_step",
+           "spike_sum", "spiking_readout"]

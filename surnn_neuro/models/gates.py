@@ -26,7 +26,13 @@ from torch import nn
 from surnn_neuro.models.functional.gates import (OscillatorParameters, SkipParameters, oscillation,
                                                  oscillator_drive, skip_initial_state, skip_update,
                                                  threshold_drive)
+from surnn_neuro.ir import gates as ir
 from surnn_neuro.models.surrogates import MultiGaussian, heaviside, round_ste
+
+
+def _np(t: torch.Tensor):
+    """A parameter as the float64 numpy array an IR node stores (exact: float32 widens)."""
+    return t.detach().cpu().double().numpy()
 
 
 class Gate(nn.Module):
@@ -51,6 +57,10 @@ class Gate(nn.Module):
     def input_projection(self, x: torch.Tensor):
         """Gate drive from the input for all steps at once, (T, B, H), or None."""
         return None
+
+    def to_node(self, name: str, horizon: int) -> ir.GateNode:
+        """The event-graph node of this gate (``horizon``: steps a non-periodic mask covers)."""
+        raise ValueError(f"no event-graph node for gate {type(self).__name__}")
 
     # -- the loop protocol (models.functional.loop.su_loop) ----------------------------------------
     def begin(self, n_steps: int, batch: int, like: torch.Tensor):
@@ -117,6 +127,8 @@ class DenseGate(Gate):
     def schedule(self, T, device=None, dtype=torch.float32):
         return torch.ones(T, self.hidden_size, device=device, dtype=dtype)
 
+    def to_node(self, name, horizon):
+        return ir.AlwaysGate(name, size=self.hidden_size)
 
 class TemporalGate(Gate):
     """suRNN oscillator gate: a_{t,i} = b_i + Σ_k α_{ik} sin(ω_k t + φ_{ik}); g = H(a) (strict).
@@ -171,6 +183,9 @@ class TemporalGate(Gate):
         # same decisions: a float32 sin could flip a gate whose drive is within 1e-7 of zero
         return heaviside(self.drive(T, device, torch.float64), self.surrogate).to(dtype)
 
+    def to_node(self, name, horizon):
+        return ir.OscillatorGate(name, bias=_np(self.bias), alpha=_np(self.alpha), phi=_np(self.phi),
+                                 omega=_np(self.omega))
 
 class CoordinatorGate(StateGate):
     """SA-RNN coordinator: p = hardσ_s(w_ii h_{t-1,i} + (W_x x_t)_i + b_i), g = round(p) (STE).
@@ -203,6 +218,8 @@ class CoordinatorGate(StateGate):
         p = torch.clamp((self.slope * logit + 1.0) / 2.0, 0.0, 1.0)
         return round_ste(p)
 
+    def to_node(self, name, horizon):
+        return ir.ThresholdGate(name, w_self=_np(self.w_self), w_in=_np(self.weight_x), bias=_np(self.bias))
 
 class SkipGate(StateGate):
     """Skip RNN (Campos et al. 2018): one binary gate per sample for the whole state.
@@ -233,6 +250,8 @@ class SkipGate(StateGate):
     def after_update(self, h_new, g, state):
         return skip_update(h_new @ self.weight[:, None], g, state, self.p)
 
+    def to_node(self, name, horizon):
+        return ir.GlobalGate(name, weight=_np(self.weight), bias=float(self.bias), init_prob=1.0)
 
 class ClockworkGate(Gate):
     """Clockwork RNN (Koutník et al. 2014): H split into modules with fixed periods T_g.
@@ -267,6 +286,8 @@ class ClockworkGate(Gate):
         t = torch.arange(T, device=self.neuron_period.device)[:, None]
         return (t % self.neuron_period[None, :] == 0).to(device=device, dtype=dtype)
 
+    def to_node(self, name, horizon):
+        return ir.ScheduleGate(name, mask=self.schedule(self.period).bool().cpu().numpy(), periodic=True)
 
 class PhasedGate(Gate):
     """Binary Phased-LSTM time gate (Neil et al. 2016), learned period τ_i, shift s_i, open ratio r_i.
@@ -302,6 +323,13 @@ class PhasedGate(Gate):
             hard = hard + (k - k.detach())
         return hard.to(device=device, dtype=dtype)
 
+    def to_node(self, name, horizon):
+        """The inference mask for ``horizon`` steps (real periods are not periodic in integer steps)."""
+        was = self.training
+        self.eval()
+        mask = self.schedule(horizon).bool().cpu().numpy()
+        self.train(was)
+        return ir.ScheduleGate(name, mask=mask, periodic=False)
 
 class RandomGate(Gate):
     """Random updates at a fixed rate (SA-RNN's baseline): a fresh Bernoulli(rate) mask per forward
@@ -324,3 +352,6 @@ class RandomGate(Gate):
             return (torch.rand(T, self.hidden_size, device=self.mask.device) < self.rate).to(device=device, dtype=dtype)
         idx = torch.arange(T, device=self.mask.device) % self.period
         return self.mask[idx].to(device=device, dtype=dtype)
+
+    def to_node(self, name, horizon):
+        return ir.ScheduleGate(name, mask=self.mask.bool().cpu().numpy(), periodic=True)

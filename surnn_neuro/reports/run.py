@@ -86,7 +86,7 @@ def smoke_notice(runs: Sequence[Mapping], test_subsets: Mapping[str, tuple]) -> 
     >>> runs = [{"task": "digits", "hidden": 16, "epochs": 2, "n_train": 256, "n_train_total": 1437}]
     >>> print(smoke_notice(runs, {"energy": (64, 360)}).body.split(". ")[0])
     **This is a smoke run** (`surnn-neuro run --quick`): H = 16, 2 epochs, 256 of 1437 training samples (digits), accuracies on as few as 64 test samples (each labelled with its subset)
-    """
+    """  # noqa: E501 (a doctest's expected output line)
     hs = sorted({int(r["hidden"]) for r in runs})
     eps = sorted({int(r["epochs"]) for r in runs})
     trains = {}

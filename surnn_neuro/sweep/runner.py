@@ -121,10 +121,12 @@ def init_ray(cfg: SweepConfig, address: str | None) -> str:
         try:
             ray.init(address=address, runtime_env=runtime_env, **kw)
         except (ConnectionError, ValueError, RuntimeError) as e:
-            raise UserError(f"--address {address}: cannot join a Ray cluster ({str(e).splitlines()[0][:200]})") from None
+            first = str(e).splitlines()[0][:200]
+            raise UserError(f"--address {address}: cannot join a Ray cluster ({first})") from None
         where = f"the Ray cluster at {address}"
     else:
-        path = os.pathsep.join([str(_package_dir().parent)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
+        extra = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+        path = os.pathsep.join([str(_package_dir().parent)] + extra)
         env["PYTHONPATH"] = path
         num_cpus = local_cpus(cfg)
         ray.init(address="local", num_cpus=num_cpus, num_gpus=cfg.ray.num_gpus,
@@ -261,7 +263,8 @@ def run_sweep(config_path, out, address: str | None = None, resume: str | None =
     info = {"seconds": time.perf_counter() - t0, "where": where, "trials": total, "interrupted": interrupted}
     summary = write_results(out, cfg, collect_rows(entries, cfg, out, interrupted), metric, info)
     c = summary["counts"]
-    print(f"{c['done']} done, {c['stopped']} stopped early, " + (f"{c['unfinished']} unfinished, " if interrupted else "")
+    unfinished = f"{c['unfinished']} unfinished, " if interrupted else ""
+    print(f"{c['done']} done, {c['stopped']} stopped early, " + unfinished
           + f"{c['error']} failed; report: {summary['report']}", flush=True)
     if interrupted:
         print(f"sweep interrupted: {c['done'] + c['error']} of {total} trials finished; continue with: "

@@ -112,7 +112,8 @@ def train_run(cfg: TrainConfig, out_dir, progress=True, task=None, log=None, dis
         with doing(f"writing {out_dir}"), staged_dir(out_dir, carry_over=keep_other_files) as stage:
             save_checkpoint(stage / "checkpoint.pt", model, asdict(cfg), metrics)
             write_json_atomic(stage / "metrics.json", metrics)
-            write_json_atomic(stage / "history.json", {"epochs": history["epochs"], "world_size": history["world_size"]})
+            write_json_atomic(stage / "history.json",
+                              {"epochs": history["epochs"], "world_size": history["world_size"]})
             write_json_atomic(stage / "timings.json", timings)
         return {**metrics, **timings}
     finally:

@@ -28,7 +28,7 @@ from neurobench.metrics.static import ConnectionSparsity  # noqa: E402
 from neurobench.metrics.workload import ActivationSparsity, ClassificationAccuracy, SynapticOperations  # noqa: E402
 from neurobench.models import TorchModel  # noqa: E402
 
-H, N, BATCH, T, V, O = 8, 24, 8, 64, 1, 10
+H, N, BATCH, T, V, O = 8, 24, 8, 64, 1, 10  # noqa: E741 (O: outputs, as in the docs)
 
 
 @pytest.fixture(scope="module")

@@ -46,9 +46,11 @@ def write(tmp_path, text, name="s.toml"):
      "space.hidden: expected a list of integers, got 'x'"),
     ("[train]\ntask='digits'\nmodel='gru'\n[space]\nlr = {loguniform = [1e-3, 1e-2]}\n",
      "space.lr: a range needs search = 'random' or 'optuna'"),
-    ("[sweep]\nsearch='random'\nsamples=2\n[train]\ntask='digits'\nmodel='gru'\n[space]\nlr = {loguniform = [0, 1e-2]}\n",
+    ("[sweep]\nsearch='random'\nsamples=2\n[train]\ntask='digits'\nmodel='gru'\n[space]\n"
+     "lr = {loguniform = [0, 1e-2]}\n",
      "space.lr: loguniform needs low > 0"),
-    ("[sweep]\nsearch='random'\nsamples=2\n[train]\ntask='digits'\nmodel='gru'\n[space]\nhidden = {uniform = [8, 16]}\n",
+    ("[sweep]\nsearch='random'\nsamples=2\n[train]\ntask='digits'\nmodel='gru'\n[space]\n"
+     "hidden = {uniform = [8, 16]}\n",
      "space.hidden: an integer setting takes {int = [lo, hi]}"),
     ("[train]\ntask='digits'\nmodel='gru'\n[space]\ndevice = ['cpu']\n", "space.device: cannot vary"),
     ("[train]\ntask='digits'\nmodel='gru'\nbudget=0.1\n[space]\nbudget = [0.0]\n",

@@ -145,8 +145,8 @@ def test_interrupted_sweep_resumes_and_runs_only_the_missing_trials(sweep):
     trained_again = [k for k in final if k not in first]
     assert len(trained_again) == 4 - len(first)
     # the resumed session reports a line per trial it ran; it retrained only the missing ones
-    done_lines = [l for l in log2.splitlines() if l.startswith("done ")]
-    assert len([l for l in done_lines if "(reused)" not in l]) == len(trained_again)
+    done_lines = [ln for ln in log2.splitlines() if ln.startswith("done ")]
+    assert len([ln for ln in done_lines if "(reused)" not in ln]) == len(trained_again)
     # no Ray process outlived either command (each ran in its own process group)
     assert sweep["gone"] == (True, True)
 

@@ -78,7 +78,6 @@ def prepare() -> None:
 
 import contextlib  # noqa: E402
 import ctypes  # noqa: E402
-import os  # noqa: E402
 import signal  # noqa: E402
 import threading  # noqa: E402
 

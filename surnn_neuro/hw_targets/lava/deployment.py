@@ -154,7 +154,8 @@ def _markdown(summary: dict) -> str:
     lines += ["", "## Bit widths", ""]
     lines += [f"- {k}: {v}" for k, v in summary["bit_widths"].items()]
     lines += ["", "## Loihi 2 resource estimate", "",
-              f"- neurons: {r['neurons']['total']} ({', '.join(f'{k} {v}' for k, v in r['neurons']['per_node'].items())})",
+              f"- neurons: {r['neurons']['total']} "
+              f"({', '.join(f'{k} {v}' for k, v in r['neurons']['per_node'].items())})",
               f"- synapses (non-zero weights as deployed, = the connection table's total): {r['synapses']['total']} "
               f"(dense entries {r['synapses']['dense_entries']})"
               + ("" if r['synapses']['total'] == table_total else
@@ -162,8 +163,10 @@ def _markdown(summary: dict) -> str:
               f"- synaptic memory at 8-bit weights: {r['synaptic_memory_bytes']['nonzero_8bit']} B non-zero, "
               f"{r['synaptic_memory_bytes']['dense_8bit']} B dense",
               f"- cores needed: {r['cores']['needed']} of {r['limits']['chip']['neuron_cores']} per chip "
-              f"(by neurons {r['cores']['by_neurons']}, by synapses {r['cores']['by_synapses']}); chips: {r['cores']['chips']}",
-              f"- published limits: {r['limits']['chip']['max_neurons']} neurons, {r['limits']['chip']['max_synapses']} "
+              f"(by neurons {r['cores']['by_neurons']}, by synapses {r['cores']['by_synapses']}); "
+              f"chips: {r['cores']['chips']}",
+              f"- published limits: {r['limits']['chip']['max_neurons']} neurons, "
+              f"{r['limits']['chip']['max_synapses']} "
               f"synapses, {r['limits']['chip']['neuron_cores']} cores per chip ({r['limits']['chip']['source']})",
               "", "Assumed:", ""]
     lines += [f"- {a}" for a in r["assumed"]]

@@ -203,7 +203,8 @@ def execute(net: LavaNetwork, progress: bool = False, timeout: float | None = No
                 break
             if not all(_alive(a) for a in _actors(rt)):
                 time.sleep(0.2)  # let the failed model's traceback arrive
-                raise LavaRunError("a Lava ProcessModel stopped during the run:\n" + (_actor_errors(rt) or "(no traceback)"))
+                raise LavaRunError("a Lava ProcessModel stopped during the run:\n"
+                                   + (_actor_errors(rt) or "(no traceback)"))
             if timeout is not None and time.monotonic() - t0 > timeout:
                 raise LavaRunError(f"Lava run did not finish within {timeout} s")
             time.sleep(POLL)

@@ -1,79 +1,15 @@
-"""The main job, ``surnn-neuro run`` (``make demo``): one stage after another, all into one folder.
-
-Stages (table :data:`STAGES`, run in order; ``--stages`` selects a subset):
-
-1. ``train``: train sugru and the dense gru on digits (pixel by pixel) and print the comparison
-   table (accuracy, update rate, skip %, FLOPs per sequence).
-2. ``spikes``: convert both to event graphs, simulate them on every available backend (reference,
-   snnTorch, Norse), print the agreement check (gate spikes, event counts, outputs vs the torch
-   model) and the events / synaptic-ops table, and save the update raster (neurons × time).
-3. ``energy``: train sugru at two more update budgets λ, estimate energy per inference on every
-   hardware profile, write the energy table, bars, accuracy-vs-energy Pareto plot and report.md.
-4. ``lava``: deploy the digits sugru to a Lava process graph, run the first ``--lava-limit`` test
-   samples (default 120 of 360: Lava's CPU simulation runs ~100–400 steps/s, so the full split adds
-   about 5–8 minutes) in floating point and in Loihi 2 fixed point, and report accuracy,
-   agreement with the reference simulator and the Loihi 2 resource estimate.
-5. ``events``: the event-driven path on event data: train sugru and gru on event-digits (the
-   built-in event-camera digits), convert, simulate on every backend, count events and estimate
-   energy (events/report.md).
-
-Each stage reads and extends a shared context dict (paths of runs, graphs, traces) and writes its
-results under ``--out``; ``summary.json`` collects every stage's numbers and ``timings.json`` their
-wall-clock seconds (kept apart so that two runs with the same seed write identical summaries).
-``report.md`` is rewritten after every stage from the sections of the stages run so far: a smoke-run
-notice under ``--quick``,
-the training settings of every run (``settings.json``, one record per run folder, kept across
-invocations that share ``--out``), the samples behind each number, then one part per stage. Every
-accuracy names the test subset it was measured on (:func:`surnn_neuro.reports.run.subset_label`).
-
-The folder appears complete or not at all: the job runs in a staging folder beside ``--out``
-(starting from hard links to what ``--out`` already holds, so ``--stages`` can reuse earlier
-stages) that replaces ``--out`` in one step at the end (:func:`surnn_neuro.jobs.staged_job`). A
-failed or interrupted job leaves ``--out`` as it was, and no folder if there was none. Paths are
-printed and recorded as they will be once the folder is in place. Every option, and every file a
-selected stage needs from an earlier run, is checked before the first stage starts.
-"""
+"""The stages of the main job (:mod:`surnn_neuro.pipeline`): each reads and extends the shared
+context dict and returns its summary."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-from surnn_neuro.errors import UserError, doing
-from surnn_neuro.fileio import write_json_atomic, write_text_atomic
-from surnn_neuro.preflight import check_value
+from surnn_neuro.errors import UserError
+from surnn_neuro.fileio import write_text_atomic
 from surnn_neuro.reports.run import padded_table as _table
-from surnn_neuro.reports.run import read_run_records, subset_label
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """Options of the main job, checked against the command-line table (surnn_neuro.preflight)."""
-
-    out: str = "runs/demo"
-    epochs: int | None = None
-    hidden: int = 64
-    seed: int = 0
-    quick: bool = False
-    device: str = "auto"
-    stages: str | None = None
-    lava_limit: int | None = None
-
-    def __post_init__(self):
-        if self.epochs is not None:
-            check_value("--epochs", self.epochs)
-        check_value("--hidden", self.hidden)
-        check_value("--seed", self.seed)
-        check_value("--device", self.device)
-        if self.lava_limit is not None:
-            from surnn_neuro.datasets.digits import N_TEST
-
-            check_value("--lava-limit", self.lava_limit)
-            if self.lava_limit > N_TEST:
-                raise UserError(f"--lava-limit: the digits test split has {N_TEST} samples, got {self.lava_limit}")
-        selected_stages(self.stages)
-
+from surnn_neuro.reports.run import subset_label
 
 
 def _record_run(ctx, cfg, run_dir, task, stage: str, n_train_total: int) -> None:
@@ -108,7 +44,7 @@ def stage_train(ctx):
     from surnn_neuro.training.loop import TrainConfig
     from surnn_neuro.training.tasks import load_task
 
-    opts: RunOptions = ctx["options"]
+    opts = ctx["options"]  # RunOptions
     epochs = opts.epochs or (2 if opts.quick else 20)
     hidden = 16 if opts.quick else opts.hidden
     task = load_task("digits")
@@ -197,8 +133,8 @@ def stage_spikes(ctx):
         for backend in backends:
             trace = simulate(graph, x, backend=backend)
             write_trace(trace, out / "traces" / f"digits-{model_name}-{backend}.h5")
-            same_gates = all(np.array_equal(trace.gate_spikes[l.name], s)
-                             for l, s in zip(graph.layers, ref_spikes))
+            same_gates = all(np.array_equal(trace.gate_spikes[ly.name], s)
+                             for ly, s in zip(graph.layers, ref_spikes))
             same_counts = first is None or all(
                 np.array_equal(getattr(trace, f), getattr(first, f))
                 for f in ("events", "synaptic_ops", "ac_ops", "neuron_updates", "dense_macs"))
@@ -259,7 +195,7 @@ def stage_energy(ctx):
     from surnn_neuro.training.checkpoint import load_checkpoint
     from surnn_neuro.training.loop import TrainConfig
 
-    opts: RunOptions = ctx["options"]
+    opts = ctx["options"]  # RunOptions
     runs = _ensure_runs(ctx)
     task = ctx["task"]
     limit = 64 if opts.quick else None
@@ -331,7 +267,7 @@ def stage_events(ctx):
     from surnn_neuro.training.loop import TrainConfig
     from surnn_neuro.training.tasks import load_task
 
-    opts: RunOptions = ctx["options"]
+    opts = ctx["options"]  # RunOptions
     out = ctx["out"] / "events"
     task = load_task("event-digits")
     n_train_total, n_test_total = len(task.y_train), len(task.y_test)
@@ -386,7 +322,8 @@ def stage_events(ctx):
     subsets = {"event-digits (accuracy, events, energy)": (len(task.y_test), n_test_total)}
     secs = ([smoke_notice(runs, subsets)] if opts.quick else []) + [
         settings_section(runs, subsets, extra=f"Input density: {100 * density:.3g} % of the "
-                                              f"{task.x_test.shape[1]}×{task.x_test.shape[2]} input slots carry an event."),
+                                              f"{task.x_test.shape[1]}×{task.x_test.shape[2]} input slots "
+                                              "carry an event."),
         Section(head[0].upper() + head[1:], table)]
     secs += energy_sections(out, records, accuracy_label=sub, headline=True, input_density=density)
     report = write_report(out, *secs, title="surnn-neuro main job: event-digits"
@@ -411,7 +348,7 @@ def stage_lava(ctx):
     from surnn_neuro.simulators import simulate
     from surnn_neuro.simulate_task import score_trace
 
-    opts: RunOptions = ctx["options"]
+    opts = ctx["options"]  # RunOptions
     no_lava = lava_missing_reason()
     if no_lava:  # only in a default run: run_pipeline refuses --stages lava without Lava
         print(f"skipped: {no_lava}")
@@ -445,7 +382,8 @@ def stage_lava(ctx):
                      f"{100 * agree_pred:.1f}",
                      f"{trace.total('events') * 1.0 / trace.n_samples:.0f}", f"{secs:.0f}"])
         result[backend] = {"accuracy": acc, "gates_match_reference": same_gates,
-                           "counts_match_reference": same_counts, "counts_that_differ": differ, "max_abs_output_diff": diff,
+                           "counts_match_reference": same_counts, "counts_that_differ": differ,
+                           "max_abs_output_diff": diff,
                            "same_prediction_fraction": agree_pred, "seconds": secs}
     ref_acc = score_trace(task, ref, y)
     sub = _subset(ctx, "lava stage (--lava-limit)", len(y), len(task.y_test))
@@ -464,88 +402,8 @@ def stage_lava(ctx):
     print("\n" + "\n".join(lines[1:]))
     print(f"process graph: {ctx['out'] / 'lava' / 'digits-sugru'}/network.pickle and summary.md")
     write_text_atomic(ctx["out"] / "lava" / "lava_table.md", table + "\n")
-    ctx.setdefault("sections", {})["lava"] = [Section(head, table + "\n\n" + "\n".join(f"- {l}" for l in lines)
+    ctx.setdefault("sections", {})["lava"] = [Section(head, table + "\n\n" + "\n".join(f"- {ln}" for ln in lines)
                                                       + "\n- process graph and its summary: "
                                                         "[lava/digits-sugru/summary.md](lava/digits-sugru/summary.md)")]
     return {"n": len(y), "accuracy_subset": sub, "reference_accuracy": ref_acc, "backends": result,
             "resources": {k: v for k, v in res.items() if isinstance(v, (int, float))}}
-
-
-def _write_report(ctx, done) -> Path:
-    """report.md: smoke notice (--quick), settings, then the sections of the stages in ``done``."""
-    from surnn_neuro.reports.report import write_report
-    from surnn_neuro.reports.run import header_sections
-
-    quick = ctx["options"].quick
-    secs = header_sections(list(ctx["run_records"].values()), ctx.get("subsets", {}), quick=quick,
-                           stages=done, all_stages=list(STAGES))
-    for name in done:
-        secs += ctx.get("sections", {}).get(name, [])
-    title = "surnn-neuro main job: sugru vs dense gru on digits" + (" (smoke run, --quick)" if quick else "")
-    return write_report(ctx["out"], *secs, title=title)
-
-
-#: stage name -> function(ctx) -> summary dict
-STAGES = {"train": stage_train, "spikes": stage_spikes, "energy": stage_energy, "lava": stage_lava,
-          "events": stage_events}
-
-
-def selected_stages(stages: str | None) -> list:
-    """The stage names of ``--stages`` (None: all), in the order given; UserError if unknown or empty."""
-    if stages is None:
-        return list(STAGES)
-    selected = [s.strip() for s in str(stages).split(",") if s.strip()]
-    if not selected:
-        raise UserError(f"--stages: no stage named in {stages!r}; known: {', '.join(STAGES)}")
-    unknown = [s for s in selected if s not in STAGES]
-    if unknown:
-        raise UserError(f"--stages: unknown stage(s) {', '.join(unknown)}; known: {', '.join(STAGES)}")
-    return selected
-
-
-#: files a stage reads, and the stage that writes them (checked before the job starts)
-NEEDS = {
-    "spikes": {"runs/digits-sugru/checkpoint.pt": "train", "runs/digits-gru/checkpoint.pt": "train"},
-    "energy": {"runs/digits-sugru/checkpoint.pt": "train", "runs/digits-gru/checkpoint.pt": "train"},
-    "lava": {"runs/digits-sugru/checkpoint.pt": "train", "runs/digits-gru/checkpoint.pt": "train",
-             "graphs/digits-sugru.h5": "spikes"},
-}
-
-
-def _check_needs(out: Path, selected: list) -> None:
-    for i, name in enumerate(selected):
-        for rel, maker in NEEDS.get(name, {}).items():
-            if maker not in selected[:i] and not (out / rel).is_file():
-                raise UserError(f"--stages: stage {name} reads {out / rel}, which is not there; run the "
-                                f"'{maker}' stage first (or with it: --stages {maker},{name})")
-
-
-def run_pipeline(opts: RunOptions) -> dict:
-    """Run the selected stages in order; write ``summary.json``, ``timings.json``, ``settings.json``
-    and ``report.md`` (in a staging folder that replaces ``--out`` once every stage has succeeded:
-    :mod:`surnn_neuro.jobs`)."""
-    from surnn_neuro.hw_targets.lava._mp import lava_missing_reason
-    from surnn_neuro.jobs import check_job_folder, split_timings, staged_job
-
-    selected = selected_stages(opts.stages)
-    # without Lava (Python 3.11+) the default run skips the lava stage; asking for it is an error
-    no_lava = lava_missing_reason() if "lava" in selected else None
-    if no_lava and opts.stages:
-        raise UserError(f"--stages lava: {no_lava}")
-    out = check_job_folder(opts.out, "summary.json")
-    _check_needs(out, selected)
-    summary, timings = {}, {}
-    with staged_job(out) as (stage, shown):
-        ctx = {"options": opts, "out": stage, "run_records": read_run_records(stage / "settings.json")}
-        for i, name in enumerate(selected):
-            t0 = time.perf_counter()
-            print(f"\n=== stage {name} ===", flush=True)
-            with doing(f"running stage {name} of the main job"):
-                summary[name], t = split_timings(shown(STAGES[name](ctx)))
-            timings[name] = {**(t or {}), "seconds": time.perf_counter() - t0}
-            write_json_atomic(stage / "summary.json", summary)
-            write_json_atomic(stage / "timings.json", timings)
-            write_json_atomic(stage / "settings.json", ctx["run_records"])
-            _write_report(ctx, selected[: i + 1])
-    print(f"\nwrote {out}/summary.json and {out}/report.md (timings: {out}/timings.json)")
-    return summary
