@@ -25,10 +25,9 @@ Counts are the driver's (they depend on k_t only). Arithmetic stays in the array
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
-from surnn_neuro.simulators._kernels import _sigmoid, accumulate
+from surnn_neuro.simulators._kernels import accumulate, candidate
 
 #: target columns of one tile of a batched accumulation: 4 event rows of it stay in L1 (float64:
 #: 4 × 6 KB) while the B samples' sigma tiles pass; the column range is cut into equal tiles
@@ -126,20 +125,7 @@ def layer_batch(t0, t1, n_t, shared_in, in_bounds, in_idx, in_val1, in_val2, reb
             for j in range(k):
                 i = train_idx[a + j]
                 h_old = hb[i]
-                if cell == 0:  # gru, reset-after
-                    rr = _sigmoid(si[i] + sh[i], half)
-                    z = _sigmoid(si[n_h + i] + sh[n_h + i], half)
-                    nn = np.tanh(si[2 * n_h + i] + rr * sh[2 * n_h + i])
-                    f = (one - z) * nn + z * h_old
-                elif cell == 1:  # rnn
-                    f = np.tanh(si[i] + sh[i])
-                else:  # lstm: i, f, g, o
-                    ig = _sigmoid(si[i] + sh[i], half)
-                    fg = _sigmoid(si[n_h + i] + sh[n_h + i], half)
-                    og = _sigmoid(si[3 * n_h + i] + sh[3 * n_h + i], half)
-                    c_new = fg * cb[i] + ig * np.tanh(si[2 * n_h + i] + sh[2 * n_h + i])
-                    cb[i] = c_new
-                    f = og * np.tanh(c_new)
+                f = candidate(cell, si, sh, cb, i, n_h, h_old, half, one)
                 hb[i] = f
                 ov[n_out + j] = f - h_old
             if record:

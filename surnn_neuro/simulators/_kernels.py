@@ -46,6 +46,27 @@ def _sigmoid(x, half):
     return np.tanh(x * half) * half + half
 
 
+@njit(cache=True, nogil=True, inline="always")
+def candidate(cell, s_in, s_h, c, i, n_h, h_old, half, one):
+    """The candidate ``f`` of neuron ``i`` from rows ``i, H + i, …`` of its sigmas (the numba form of
+    :data:`surnn_neuro.ir.cells.CELLS`, in the same operation order); an LSTM writes ``c[i]``.
+    Shared by the per-sample and the batched kernels."""
+    if cell == 0:  # gru, reset-after: r, z, n
+        r = _sigmoid(s_in[i] + s_h[i], half)
+        z = _sigmoid(s_in[n_h + i] + s_h[n_h + i], half)
+        nn = np.tanh(s_in[2 * n_h + i] + r * s_h[2 * n_h + i])
+        return (one - z) * nn + z * h_old
+    if cell == 1:  # rnn
+        return np.tanh(s_in[i] + s_h[i])
+    # lstm: i, f, g, o
+    ig = _sigmoid(s_in[i] + s_h[i], half)
+    fg = _sigmoid(s_in[n_h + i] + s_h[n_h + i], half)
+    og = _sigmoid(s_in[3 * n_h + i] + s_h[3 * n_h + i], half)
+    c_new = fg * c[i] + ig * np.tanh(s_in[2 * n_h + i] + s_h[2 * n_h + i])
+    c[i] = c_new
+    return og * np.tanh(c_new)
+
+
 @njit(cache=True, nogil=True)
 def accumulate(s, w_t, idx, val, lo, hi):
     """``s += Σ_{e ∈ [lo, hi)} w_t[idx[e]]·val[e]``, event after event (rows of ``w_t`` = columns of W).
@@ -160,20 +181,7 @@ def layer_sample(n_t, in_bounds, in_idx, in_val, rebuild, w_in_t, in_bias, fan_i
         for k in range(n):
             i = fired[k]
             h_old = h[i]
-            if cell == 0:  # gru, reset-after: r, z, n
-                r = _sigmoid(s_in[i] + s_h[i], half)
-                z = _sigmoid(s_in[H + i] + s_h[H + i], half)
-                nn = np.tanh(s_in[2 * H + i] + r * s_h[2 * H + i])
-                f = (one - z) * nn + z * h_old
-            elif cell == 1:  # rnn
-                f = np.tanh(s_in[i] + s_h[i])
-            else:  # lstm: i, f, g, o
-                ig = _sigmoid(s_in[i] + s_h[i], half)
-                fg = _sigmoid(s_in[H + i] + s_h[H + i], half)
-                og = _sigmoid(s_in[3 * H + i] + s_h[3 * H + i], half)
-                c_new = fg * c[i] + ig * np.tanh(s_in[2 * H + i] + s_h[2 * H + i])
-                c[i] = c_new
-                f = og * np.tanh(c_new)
+            f = candidate(cell, s_in, s_h, c, i, H, h_old, half, one)
             h[i] = f
             out_idx[n_out] = i
             out_val[n_out] = f - h_old
