@@ -27,28 +27,6 @@ BACKENDS = ("reference", "reference-numpy", "dense", "snntorch", "norse")
 LAVA = ("lava", "lava-fixed")
 
 
-def _spiking_graph():
-    from surnn_neuro.ir import EventGraph, InputNode, ReadoutNode
-    from surnn_neuro.ir.nodes import SpikingLayerNode
-
-    def layer(name, h, v, neuron, recurrent, seed):
-        rng = np.random.default_rng(seed)
-        p = dict(neuron=neuron, weight=rng.normal(0, 1, (h, v)), bias=rng.normal(0, 0.3, h),
-                 tau_mem=np.full(h, 1e-3), r=rng.uniform(5, 15, h), v_leak=rng.normal(0, 0.2, h),
-                 v_threshold=np.full(h, 0.8), dt=1e-4, v_reset=np.full(h, -0.1),
-                 w_rec=rng.normal(0, 0.5, (h, h)) if recurrent else None)
-        if neuron == "cubalif":
-            p.update(tau_syn=np.full(h, 2.5e-4), w_in=rng.uniform(1, 3, h))
-        return SpikingLayerNode(name, **p)
-
-    rng = np.random.default_rng(100)
-    return EventGraph.sequential(
-        InputNode("input", size=4, encoding="spikes"),
-        [layer("l1", 6, 4, "cubalif", True, 0), layer("l2", 5, 6, "lif", True, 1),
-         (layer("l3", 3, 5, "cubalif", False, 2), None)],
-        ReadoutNode("readout", weight=rng.normal(size=(2, 3)), bias=rng.normal(size=2), mode="all"))
-
-
 def graph_cases(extra_graphs=()):
     """name -> (graph, x, lava?)."""
     from surnn_neuro.ir.examples import GATE_KINDS, random_graph, random_input
@@ -68,7 +46,9 @@ def graph_cases(extra_graphs=()):
                                         (("gru", "gru"), ("always", "threshold"))]):
         g = random_graph(cells=cells, gate=gates, hidden=(7, 5), encoding=encodings[i], seed=50 + i)
         cases[f"mix{i}-" + "-".join(gates)] = (g, random_input(g, 2, 19, seed=50 + i), i == 0)
-    sg = _spiking_graph()
+    from surnn_neuro.ir.examples import random_spiking_graph
+
+    sg = random_spiking_graph()
     cases["spiking"] = (sg, (np.random.default_rng(0).random((3, 17, 4)) < 0.3).astype(np.float64), True)
     for path in extra_graphs:
         g = read_graph(path)

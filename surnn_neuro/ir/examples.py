@@ -18,6 +18,7 @@ import numpy as np
 
 from surnn_neuro.ir.gates import GATE_KINDS as gate_kinds
 from surnn_neuro.ir.graph import EventGraph
+from surnn_neuro.ir.spiking import SpikingLayerNode
 from surnn_neuro.ir.nodes import (
     CELL_GATES,
     AlwaysGate,
@@ -137,3 +138,30 @@ def random_input(graph: EventGraph, batch: int, steps: int, seed: int = 0) -> np
     x[u < 0.3] = 0.0
     x[(u >= 0.3) & (u < 0.4)] = np.sign(rng.normal(size=shape))[(u >= 0.3) & (u < 0.4)]
     return x
+
+
+def random_spiking_layer(name: str, h: int, v: int, neuron: str = "cubalif", recurrent: bool = True, seed: int = 0,
+                         **kw) -> SpikingLayerNode:
+    """A LIF/CubaLIF layer of ``h`` neurons on ``v`` inputs, non-trivial: non-zero biases, ``v_leak``
+    and ``v_reset``, per-neuron ``r`` and ``w_in``; ``kw`` overrides any field."""
+    rng = np.random.default_rng(seed)
+    p = dict(neuron=neuron, weight=rng.normal(0, 1, (h, v)), bias=rng.normal(0, 0.3, h),
+             tau_mem=np.full(h, 1e-3), r=rng.uniform(5, 15, h), v_leak=rng.normal(0, 0.2, h),
+             v_threshold=np.full(h, 0.8), dt=1e-4, v_reset=np.full(h, -0.1),
+             w_rec=rng.normal(0, 0.5, (h, h)) if recurrent else None)
+    if neuron == "cubalif":
+        p.update(tau_syn=np.full(h, 2.5e-4), w_in=rng.uniform(1, 3, h))
+    p.update(kw)
+    return SpikingLayerNode(name, **p)
+
+
+def random_spiking_graph(mode: str = "all", encoding: str = "spikes", seed: int = 0) -> EventGraph:
+    """``input(4) → cubalif(6, recurrent) → lif(5, recurrent) → cubalif(3) → readout(2)``."""
+    rng = np.random.default_rng(seed + 100)
+    return EventGraph.sequential(
+        InputNode("input", size=4, encoding=encoding),
+        [random_spiking_layer("l1", 6, 4, "cubalif", True, seed),
+         random_spiking_layer("l2", 5, 6, "lif", True, seed + 1),
+         (random_spiking_layer("l3", 3, 5, "cubalif", False, seed + 2), None)],
+        ReadoutNode("readout", weight=rng.normal(size=(2, 3)), bias=rng.normal(size=2), mode=mode),
+        metadata={"seed": seed})

@@ -148,7 +148,6 @@ def test_neurobench_harness_agrees_with_our_counts(name, data):
     assert nb["ClassificationAccuracy"] == pytest.approx(acc)
     out = to_neurobench(graph)(torch.tensor(x)).numpy()
     np.testing.assert_allclose(out, trace.outputs, rtol=0, atol=1e-9)
-    return ours, nb
 
 
 def test_sugru_costs_less_than_gru_in_neurobench_too(data):

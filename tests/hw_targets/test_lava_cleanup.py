@@ -31,7 +31,12 @@ from surnn_neuro.simulators import lava_backend
 
 def os_children() -> set:
     """PIDs whose parent is this process, from /proc (also catches non-multiprocessing children)."""
-    me, out = os.getpid(), set()
+    return _children_of(os.getpid())
+
+
+def _children_of(pid: int) -> set:
+    """Live (not zombie) PIDs whose parent is ``pid``, from /proc."""
+    out = set()
     for d in os.listdir("/proc"):
         if d.isdigit():
             try:
@@ -39,7 +44,7 @@ def os_children() -> set:
                     fields = f.read().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            if int(fields[1]) == me and fields[0] != "Z":
+            if int(fields[1]) == pid and fields[0] != "Z":
                 out.add(int(d))
     return out
 
@@ -78,20 +83,23 @@ def test_exception_in_process_model_leaves_no_processes(graph, baseline, monkeyp
     assert os_children() == baseline
 
 
-def test_keyboard_interrupt_leaves_no_processes(graph, baseline):
-    # a long run (about 20000 steps) interrupted in the caller once Lava's processes exist. Under
-    # load the interrupt can still land while the runtime is being forked; it is deferred to the
-    # end of the fork then (test below), so either way the run must end in KeyboardInterrupt.
-    stop = threading.Event()
+def test_keyboard_interrupt_leaves_no_processes(graph, baseline, monkeypatch):
+    # a long run (about 20000 steps) interrupted in the caller while Lava's processes run: the
+    # interrupt is sent once the runner polls the running network (its first _drain), so it lands
+    # in the run itself; an interrupt during the fork is the test below
+    stop, running = threading.Event(), threading.Event()
+    drain = runner._drain
+
+    def drain_and_tell(*args):
+        running.set()
+        return drain(*args)
+
+    monkeypatch.setattr(runner, "_drain", drain_and_tell)
 
     def interrupt_when_running():
-        while not stop.is_set():
-            if os_children() - baseline:
-                stop.wait(1.0)
-                if not stop.is_set():
-                    _thread.interrupt_main()
-                return
-            stop.wait(0.05)
+        if running.wait(300) and not stop.wait(0.5):
+            assert os_children() - baseline, "Lava's processes should be running"
+            _thread.interrupt_main()
 
     watcher = threading.Thread(target=interrupt_when_running, daemon=True)
     watcher.start()
@@ -146,18 +154,6 @@ _LONG_RUN = (
 )
 
 
-def _children_of(pid: int) -> set:
-    out = set()
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open(f"/proc/{d}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid and fields[0] != "Z":
-                out.add(int(d))
-    return out
 
 
 def _running(pid: int) -> bool:

@@ -15,33 +15,14 @@ from surnn_neuro.ir import (
     read_graph,
     write_graph,
 )
-from surnn_neuro.ir.examples import random_graph
+from surnn_neuro.ir.examples import random_graph, random_spiking_graph, random_spiking_layer
 from surnn_neuro.ir.nodes import AlwaysGate, SpikingLayerNode
 from surnn_neuro.metrics import PROFILES, estimate
 from surnn_neuro.simulators import dense, reference, simulate
 
 
-def spiking_layer(name, h, v, neuron="cubalif", recurrent=True, seed=0, **kw):
-    """Random, non-trivial: non-zero biases, v_leak and v_reset, per-neuron r and w_in."""
-    rng = np.random.default_rng(seed)
-    p = dict(neuron=neuron, weight=rng.normal(0, 1, (h, v)), bias=rng.normal(0, 0.3, h),
-             tau_mem=np.full(h, 1e-3), r=rng.uniform(5, 15, h), v_leak=rng.normal(0, 0.2, h),
-             v_threshold=np.full(h, 0.8), dt=1e-4, v_reset=np.full(h, -0.1),
-             w_rec=rng.normal(0, 0.5, (h, h)) if recurrent else None)
-    if neuron == "cubalif":
-        p.update(tau_syn=np.full(h, 2.5e-4), w_in=rng.uniform(1, 3, h))
-    p.update(kw)
-    return SpikingLayerNode(name, **p)
-
-
-def spiking_graph(mode="all", encoding="spikes", seed=0):
-    rng = np.random.default_rng(seed + 100)
-    return EventGraph.sequential(
-        InputNode("input", size=4, encoding=encoding),
-        [spiking_layer("l1", 6, 4, "cubalif", True, seed), spiking_layer("l2", 5, 6, "lif", True, seed + 1),
-         (spiking_layer("l3", 3, 5, "cubalif", False, seed + 2), None)],
-        ReadoutNode("readout", weight=rng.normal(size=(2, 3)), bias=rng.normal(size=2), mode=mode),
-        metadata={"seed": seed})
+spiking_layer = random_spiking_layer  # random, non-trivial (ir.examples)
+spiking_graph = random_spiking_graph
 
 
 def spiking_input(batch, steps, v=4, seed=0):
