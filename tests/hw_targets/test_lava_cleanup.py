@@ -29,6 +29,16 @@ from surnn_neuro.ir.examples import random_graph, random_input
 from surnn_neuro.simulators import lava_backend
 
 
+@pytest.fixture(autouse=True)
+def sigint_handled():
+    """Ctrl-C as in a terminal: Python's own SIGINT handler. A process started in the background by a
+    non-interactive shell (``cmd &``, as a CI runner may do) inherits SIGINT ignored, and then
+    ``_thread.interrupt_main()`` does nothing at all."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
 def os_children() -> set:
     """PIDs whose parent is this process, from /proc (also catches non-multiprocessing children)."""
     return _children_of(os.getpid())

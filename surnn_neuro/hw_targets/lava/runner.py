@@ -71,7 +71,8 @@ def _sigint_deferred():
     cleanup stops the runtime. (Ignoring SIGINT with SIG_IGN instead silently dropped a Ctrl-C that
     arrived during compilation; the run then went on to the end.)
     """
-    if threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # (a background job ignores Ctrl-C)
         yield
         return
     pending = []
