@@ -243,7 +243,7 @@ CASES = {
     "run-device": (["run", "--device", "tpu", "--out", "{t}/demo"], "unknown device 'tpu'"),
     "run-out-under-a-file": (["run", "--out", "{t}/afile/demo"], "afile is a file, not a folder"),
     "run-out-not-a-job": (["run", "--out", "{t}/foreign"], "not a main-job folder"),
-    "run-stage-needs-train": (["run", "--stages", "lava", "--out", "{t}/demo"], "run the 'train' stage first"),
+    "run-stage-needs-train": (["run", "--stages", "spikes", "--out", "{t}/demo"], "run the 'train' stage first"),
     # -- the command itself
     "unknown-command": (["trian"], "invalid choice: 'trian'"),
     "missing-required": (["train", "--task", "adding"], "required"),

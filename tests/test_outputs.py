@@ -198,6 +198,7 @@ def test_diverged_weights_are_caught_at_the_end_of_the_epoch(monkeypatch):
         loop.train(cfg, task, progress=False)
 
 
+@pytest.mark.lava
 def test_deployment_is_byte_identical_complete_and_replaced_whole(tmp_path, capsys):
     assert main(TRAIN + ["--out", str(tmp_path / "run")]) == 0
     assert main(["convert", str(tmp_path / "run"), "--out", str(tmp_path / "g.h5")]) == 0

@@ -77,6 +77,7 @@ def test_misaligned_readout_would_be_caught():
     assert np.abs(early - tr.outputs[0]).max() > 1e-2
 
 
+@pytest.mark.lava
 @pytest.mark.parametrize("cell", CELLS)
 def test_lava_float_matches_the_numpy_update_rule(cell, monkeypatch):
     # the Lava float ProcessModel and the reference's numpy engine both call ir.cells.su_update; only
