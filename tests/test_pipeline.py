@@ -44,14 +44,20 @@ def check_report_can_be_trusted(out, summary):
     return report
 
 
-@pytest.mark.lava
-def test_main_job_quick_writes_every_stage(tmp_path):
+def run_quick(tmp_path):
+    """``run --quick --out demo`` in ``tmp_path``: the completed process, its folder and its summary."""
     r = subprocess.run([sys.executable, "-m", "surnn_neuro.cli", "run", "--quick", "--out", "demo"],
                        capture_output=True, text=True, cwd=tmp_path, timeout=1500)
     assert r.returncode == 0, r.stderr[-3000:]
     out = tmp_path / "demo"
     summary = json.loads((out / "summary.json").read_text())
     assert list(summary) == ["train", "spikes", "energy", "lava", "events"]
+    return r, out, summary
+
+
+@pytest.mark.lava
+def test_main_job_quick_writes_every_stage(tmp_path):
+    r, out, summary = run_quick(tmp_path)
     # every backend saw the same gates and counts as the torch model / the reference
     assert summary["spikes"]["all_agree"] is True
     assert summary["lava"]["backends"]["lava"]["gates_match_reference"] is True
@@ -77,12 +83,7 @@ def test_main_job_quick_writes_every_stage(tmp_path):
 
 @pytest.mark.skipif(lava_missing_reason() is None, reason="Lava is installed: the full run is tested instead")
 def test_main_job_quick_without_lava_skips_that_stage(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "surnn_neuro.cli", "run", "--quick", "--out", "demo"],
-                       capture_output=True, text=True, cwd=tmp_path, timeout=1500)
-    assert r.returncode == 0, r.stderr[-3000:]
-    out = tmp_path / "demo"
-    summary = json.loads((out / "summary.json").read_text())
-    assert list(summary) == ["train", "spikes", "energy", "lava", "events"]
+    r, out, summary = run_quick(tmp_path)
     assert "lava-nc 0.10.0" in summary["lava"]["skipped"] and "Python 3.10" in summary["lava"]["skipped"]
     assert summary["spikes"]["all_agree"] is True
     report = check_report_can_be_trusted(out, summary)

@@ -7,10 +7,12 @@ import pytest
 import torch
 
 from surnn_neuro.models import MODELS, build
-from surnn_neuro.models.gates import ClockworkGate, Gate, PhasedGate, RandomGate, SkipGate, TemporalGate
+from surnn_neuro.models.gates import ClockworkGate, PhasedGate, RandomGate, SkipGate, TemporalGate
 from surnn_neuro.models.layer import SelectiveUpdateLayer, select
 from surnn_neuro.models.surrogates import Gaussian, MultiGaussian, heaviside
 from surnn_neuro.training.loop import budget_term
+
+from fixed_gate import FixedGate
 
 ALL = sorted(MODELS)
 
@@ -44,17 +46,6 @@ def test_closed_gate_copies_state_bit_for_bit(name):
     if name != "gru":
         assert closed.any(), "the test needs closed gates to mean anything"
     assert (h.detach()[~closed] != prev.detach()[~closed]).any()
-
-
-class FixedGate(Gate):
-    """A gate with a hand-written (T, H) mask (requires_grad so the straight-through path runs)."""
-
-    def __init__(self, mask):
-        super().__init__(mask.shape[1])
-        self.mask = mask
-
-    def schedule(self, T, device=None, dtype=torch.float32):
-        return self.mask[:T]
 
 
 @pytest.mark.parametrize("cell", ["gru", "rnn", "lstm"])

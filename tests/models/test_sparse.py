@@ -6,23 +6,13 @@ import torch
 from surnn_neuro.models import MODELS, build
 from surnn_neuro.models import layer as layer_mod
 from surnn_neuro.models.functional import candidate, candidate_parts, candidate_vjp, sparse_plan
-from surnn_neuro.models.gates import Gate
 from surnn_neuro.models.layer import SelectiveUpdateLayer
 from surnn_neuro.training.loop import budget_term
 
+from fixed_gate import FixedGate
+
 #: every model whose gate is shared by the batch (the ones that train sparsely)
 SHARED = sorted(n for n in MODELS if build(n, 1, 8, 1).layers[0].gate.input_independent)
-
-
-class FixedGate(Gate):
-    """A hand-written (T, H) mask."""
-
-    def __init__(self, mask):
-        super().__init__(mask.shape[1])
-        self.mask = mask
-
-    def schedule(self, T, device=None, dtype=torch.float32):
-        return self.mask[:T]
 
 
 def test_shared_gate_models_are_the_input_independent_ones():
