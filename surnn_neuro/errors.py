@@ -10,6 +10,12 @@ ValueError) becomes one line too, exit status 1, naming what the command was doi
 :func:`doing` block the exception passed through. ``--debug`` or the environment variable
 ``SURNN_NEURO_DEBUG=1`` prints the traceback instead.
 
+SIGTERM (``kill``, ``timeout``, a batch scheduler, torchrun stopping its workers) takes the path of
+Ctrl-C inside a command (:func:`terminate_as_interrupt`): it raises :class:`Terminated`, a
+KeyboardInterrupt, so every cleanup written for Ctrl-C runs (staging folders removed, the Lava
+runtime stopped), and the command exits with status 143. Processes forked meanwhile get the default
+SIGTERM back, so a terminated child (Lava's own shutdown terminates its workers) still just ends.
+
 >>> try:
 ...     with doing("reading x.h5"):
 ...         raise OSError("disk on fire")
@@ -22,6 +28,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import threading
 
 #: Environment variable that turns on tracebacks (same as ``--debug``).
 DEBUG_ENV = "SURNN_NEURO_DEBUG"
@@ -29,6 +37,38 @@ DEBUG_ENV = "SURNN_NEURO_DEBUG"
 
 class UserError(Exception):
     """A problem with user input: the message is shown as is, on one line."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM reached a command (see :func:`terminate_as_interrupt`)."""
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
+def _default_sigterm_in_child() -> None:
+    if signal.getsignal(signal.SIGTERM) is _raise_terminated:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+os.register_at_fork(after_in_child=_default_sigterm_in_child)
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt():
+    """Within the block SIGTERM raises :class:`Terminated` in the main thread (module doc). Only
+    where SIGTERM has its default action (a host program's handler is left alone) and only in the
+    main thread (signal handlers can be set there only); the previous action is restored after."""
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+    signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 @contextlib.contextmanager

@@ -81,3 +81,32 @@ def test_nir_graph_from_elsewhere_converts_simulates_and_gets_energy(tmp_path):
     assert e.returncode == 0 and '"loihi1_table2"' in e.stdout
     _one_line_error(run_cli("simulate", str(graph), "--input", str(tmp_path / "nope.npy")), "file not found")
     _one_line_error(run_cli("simulate", str(graph)), "exactly one of --task")
+
+
+def test_sigterm_raises_terminated_inside_a_command_only():
+    import os
+    import signal
+
+    from surnn_neuro.errors import Terminated, terminate_as_interrupt
+
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    with pytest.raises(Terminated) as e, terminate_as_interrupt():
+        os.kill(os.getpid(), signal.SIGTERM)  # delivered before the next bytecode: raised in the block
+    assert isinstance(e.value, KeyboardInterrupt)  # every Ctrl-C cleanup runs for it too
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # restored
+    # a child forked inside the block gets the default action back (status 0 says so)
+    with terminate_as_interrupt():
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0 if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL else 1)
+        assert os.waitpid(pid, 0)[1] == 0
+    # a host program's own handler is left alone
+    def host(signum, frame):
+        pass
+
+    old = signal.signal(signal.SIGTERM, host)
+    try:
+        with terminate_as_interrupt():
+            assert signal.getsignal(signal.SIGTERM) is host
+    finally:
+        signal.signal(signal.SIGTERM, old)

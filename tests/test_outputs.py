@@ -106,6 +106,28 @@ def test_killed_training_leaves_the_previous_run_whole(tmp_path):
     assert sorted(x.name for x in tmp_path.iterdir()) == ["run"]
 
 
+
+def test_terminated_job_removes_its_staging_folder_and_exits_143(tmp_path):
+    # SIGTERM (kill, timeout, a batch scheduler) takes Ctrl-C's path: the main job, which works in a
+    # staging folder beside --out from its start, removes it; one line, status 143 = 128 + SIGTERM
+    # (15), no traceback, and no demo folder (there was none before)
+    p = subprocess.Popen([sys.executable, "-m", "surnn_neuro.cli", "run", "--quick", "--epochs", "100000",
+                          "--stages", "train", "--out", "demo"], cwd=tmp_path,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while p.poll() is None and time.monotonic() < deadline and \
+            not any(x.name.startswith(".demo.staging-") for x in tmp_path.iterdir()):
+        time.sleep(0.1)
+    time.sleep(2.0)  # into the training
+    assert p.poll() is None, p.stderr.read()
+    assert [x.name for x in tmp_path.iterdir() if x.name.startswith(".demo.staging-")], "no staging folder"
+    p.send_signal(signal.SIGTERM)
+    err = p.communicate(timeout=60)[1]
+    assert p.returncode == 143, err
+    assert err.strip().splitlines()[-1] == "surnn-neuro: terminated" and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_convert_with_a_bad_second_output_writes_neither(tmp_path, capsys):
     assert main(TRAIN + ["--out", str(tmp_path / "run")]) == 0
     (tmp_path / "f").write_text("a file")

@@ -11,6 +11,8 @@ starts, its type and bounds from one table (:data:`surnn_neuro.preflight.OPTIONS
 anything else that escapes a command prints one line naming what the command was doing (exit
 status 1); ``--debug`` or ``SURNN_NEURO_DEBUG=1`` prints the traceback instead. A closed output
 pipe (``energy --json | head``) ends the command quietly with status 141, as a signal would.
+Ctrl-C ends it with status 130 and SIGTERM with 143, both after the cleanup (staging folders
+removed, Lava's processes stopped; :func:`surnn_neuro.errors.terminate_as_interrupt`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ import sys
 from surnn_neuro.cli.handlers import (PROG, _parse_options, cmd_convert, cmd_data_check, cmd_deploy,  # noqa: F401
                                       cmd_energy, cmd_evaluate, cmd_run, cmd_simulate, cmd_sweep, cmd_tasks,
                                       cmd_train)
-from surnn_neuro.errors import DEBUG_ENV, UserError, debug_enabled, unexpected_message
+from surnn_neuro.errors import (DEBUG_ENV, Terminated, UserError, debug_enabled, terminate_as_interrupt,
+                                unexpected_message)
 from surnn_neuro.preflight import OPTIONS, argtype
 
 
@@ -253,7 +256,7 @@ def _quiet_stdout() -> None:
 
 
 def main(argv=None) -> int:
-    """Run the command line ``argv``; returns the exit status (0, 1, 2, 130 or 141)."""
+    """Run the command line ``argv``; returns the exit status (0, 1, 2, 130, 141 or 143)."""
     parser = make_parser()
     try:
         args = parser.parse_args(argv)
@@ -262,7 +265,8 @@ def main(argv=None) -> int:
     debug = bool(getattr(args, "debug", False)) or debug_enabled()
     command = _command(args)
     try:
-        args.func(args)
+        with terminate_as_interrupt():
+            args.func(args)
         sys.stdout.flush()  # inside the boundary: a closed pipe shows up here, not at exit
     except UserError as e:
         if debug:
@@ -271,6 +275,9 @@ def main(argv=None) -> int:
             traceback.print_exc()
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
+    except Terminated:
+        print(f"{PROG}: terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
