@@ -14,6 +14,12 @@ A trial runs in a Ray worker process (``tune.with_parameters(run_trial, settings
 4. ``result.json`` (written last, atomically) and the final report: the last epoch's record with the
    test metric, update rate, FLOPs, synaptic ops and ``energy_pJ_<profile>`` for every profile.
 
+A trial killed while training (the sweep killed, a node lost) continues after its last finished
+epoch when the sweep is resumed: the training state is saved after every epoch
+(``RUN_DIR/resume.pt``: weights, optimiser, batch order and random states) and the continued run
+reaches the same weights as an uninterrupted one; the epochs already done are reported to Ray Tune
+again, so a scheduler decides as it did. The file is removed once the run folder is written.
+
 A folder whose ``result.json`` matches the configuration and the simulation settings is not
 recomputed: its history is replayed to Ray Tune (same reports, same decisions) and its result
 reported again. A folder with a finished training but another simulation setting (e.g. a profile
@@ -33,6 +39,8 @@ from surnn_neuro.fileio import write_json_atomic
 EPOCH_KEYS = ("epoch", "loss", "task_loss", "update_rate")
 #: training outputs of :func:`train_run` (a finished training has all three)
 TRAIN_FILES = ("checkpoint.pt", "metrics.json", "history.json")
+#: the training state after the last finished epoch of a trial still training
+SNAPSHOT_FILE = "resume.pt"
 
 
 def _epoch_report(rec: dict) -> dict:
@@ -120,6 +128,7 @@ def run_trial(config: dict, settings: dict) -> None:
 
     from surnn_neuro.sweep.search import trial_settings
     from surnn_neuro.sweep.trials import trial_key, trial_train_config
+    from surnn_neuro.training.checkpoint import load_snapshot
     from surnn_neuro.training.runs import task_for, train_run
 
     t0 = time.perf_counter()
@@ -149,7 +158,17 @@ def run_trial(config: dict, settings: dict) -> None:
             if rec["epoch"] < cfg.epochs - 1:  # the last epoch is reported with the final scores
                 tune.report(_epoch_report(rec))
 
-        metrics = train_run(cfg, run_dir, progress=False, task=task, log=log, keep_other_files=True)
+        # a trial that a killed sweep left mid-training continues after its last finished epoch
+        # (RUN_DIR/resume.pt, written after every epoch): its epochs so far are reported again
+        snapshot = run_dir / SNAPSHOT_FILE
+        resumed = load_snapshot(snapshot, asdict(cfg))
+        if resumed is not None:
+            with open(log_path, "a") as f:
+                f.write(f"continued from {SNAPSHOT_FILE} after epoch {resumed['epoch'] + 1}\n")
+            for rec in resumed["history"]:
+                log(rec)
+        metrics = train_run(cfg, run_dir, progress=False, task=task, log=log, keep_other_files=True,
+                            snapshot_file=snapshot)
         history = _read_json(run_dir / "history.json")
     else:
         metrics, history = finished

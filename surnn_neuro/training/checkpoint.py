@@ -121,3 +121,48 @@ def check_payload(path, payload: dict) -> None:
     if wrong:
         raise UserError(f"{path}: checkpoint does not match its model config (state_dict entry "
                         f"'{wrong[0]}' missing, unexpected or of another shape)")
+
+
+#: what a training snapshot file says it is (``RUN_DIR/resume.pt`` of a sweep trial)
+SNAPSHOT_FORMAT = "surnn-neuro-training-snapshot"
+
+
+def _config_text(train_config: dict) -> str:
+    import json
+
+    return json.dumps(train_config, sort_keys=True, default=str)
+
+
+def save_snapshot(path, state: dict, train_config: dict) -> None:
+    """Write :func:`~surnn_neuro.training.loop.train`'s snapshot ``state`` for ``train_config``
+    atomically (tensors moved to the CPU; loads with ``weights_only``)."""
+    def cpu(v):
+        if isinstance(v, torch.Tensor):
+            return v.detach().cpu()
+        if isinstance(v, dict):
+            return {k: cpu(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return type(v)(cpu(x) for x in v)
+        return v
+
+    payload = {"format": SNAPSHOT_FORMAT, "version": VERSION, "train_config": _config_text(train_config),
+               **cpu(state)}
+    with atomic_path(path, keep_name=True) as tmp:
+        torch.save(payload, tmp)
+
+
+def load_snapshot(path, train_config: dict) -> dict | None:
+    """The snapshot state in ``path`` if it is one, readable, and of this ``train_config``; else None
+    (a missing, damaged or foreign snapshot means: train from the start)."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError, zipfile.BadZipFile):
+        return None
+    if not isinstance(payload, dict) or payload.get("format") != SNAPSHOT_FORMAT or \
+            payload.get("version") != VERSION or payload.get("train_config") != _config_text(train_config):
+        return None
+    keys = ("epoch", "model", "optimizer", "generator", "rng", "history", "train_seconds")
+    return {k: payload[k] for k in keys} if all(k in payload for k in keys) else None

@@ -140,7 +140,26 @@ def evaluate(model, task: TaskData, split="test", batch_size=256, device=None, r
     return res
 
 
-def train(cfg: TrainConfig, task: TaskData, progress=True, log=None, stop=None, dist=None):
+def _rng_states(device) -> dict:
+    """Every random state training draws from after the model is built (for :func:`train`'s
+    snapshots): torch's CPU (and CUDA) generators and numpy's legacy one (as plain lists, so that the
+    snapshot loads with ``weights_only``)."""
+    name, keys, pos, has_gauss, gauss = np.random.get_state()
+    return {"torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
+            "numpy": [name, keys.tolist(), int(pos), int(has_gauss), float(gauss)]}
+
+
+def _set_rng_states(states: dict, device) -> None:
+    torch.set_rng_state(states["torch"])
+    if device.type == "cuda" and states.get("cuda") is not None:
+        torch.cuda.set_rng_state(states["cuda"], device)
+    name, keys, pos, has_gauss, gauss = states["numpy"]
+    np.random.set_state((name, np.asarray(keys, dtype=np.uint32), pos, has_gauss, gauss))
+
+
+def train(cfg: TrainConfig, task: TaskData, progress=True, log=None, stop=None, dist=None,
+          snapshot=None, resume=None):
     """Train a model; returns (model, history). Deterministic for a given seed on a given device.
 
     ``log(record)`` is called after every epoch with its history record (epoch, loss, task_loss:
@@ -151,6 +170,13 @@ def train(cfg: TrainConfig, task: TaskData, progress=True, log=None, stop=None, 
     each rank trains on its shard of every global batch of ``cfg.batch_size`` samples, weighted by
     its share of the batch, and the gradients are summed, so the step equals the one-process step
     of the same global batch (derivation in :mod:`surnn_neuro.training.distributed`).
+
+    ``snapshot(state)`` is called after every epoch but the last (and not after one that ``stop``
+    ends) with what continuing needs: ``epoch`` (the last one done), the model's and the optimiser's
+    state, the batch-order generator's and the random states (:func:`_rng_states`), the history and
+    the seconds so far (live tensors: write them during the call). ``resume=state`` continues from such a snapshot: the epochs after its
+    ``epoch`` run exactly as they would have in one uninterrupted run (same batches, same random
+    draws: the weights are bit-identical on the same device).
     """
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed)
@@ -166,15 +192,23 @@ def train(cfg: TrainConfig, task: TaskData, progress=True, log=None, stop=None, 
     gen = torch.Generator().manual_seed(cfg.seed)
     n = len(task.x_train)
     steps_per_epoch = math.ceil(n / cfg.batch_size)
-    history = []
+    history, start, seconds_before = [], 0, 0.0
+    if resume is not None:
+        model.load_state_dict(resume["model"])
+        opt.load_state_dict(resume["optimizer"])
+        gen.set_state(resume["generator"])
+        _set_rng_states(resume["rng"], device)
+        history, start = list(resume["history"]), resume["epoch"] + 1
+        seconds_before = resume["train_seconds"]
     # a bar on a terminal only (tqdm's disable=None); elsewhere (a log file) one line per epoch
-    bar = tqdm(total=cfg.epochs * steps_per_epoch, desc=f"train {cfg.model} on {cfg.task}",
+    bar = tqdm(total=cfg.epochs * steps_per_epoch, initial=start * steps_per_epoch,
+               desc=f"train {cfg.model} on {cfg.task}",
                disable=True if not progress or (dist is not None and not dist.is_main) else None, unit="batch",
                leave=False)
     log_lines = progress and bar.disable and (dist is None or dist.is_main)
-    t0 = time.perf_counter()
+    t0 = time.perf_counter() - seconds_before
     try:
-        for epoch in range(cfg.epochs):
+        for epoch in range(start, cfg.epochs):
             model.train()
             model.set_epoch(epoch)
             perm = torch.randperm(n, generator=gen)
@@ -222,6 +256,10 @@ def train(cfg: TrainConfig, task: TaskData, progress=True, log=None, stop=None, 
                 log(history[-1])
             if stop is not None and stop(epoch, model):
                 break
+            if snapshot is not None and epoch < cfg.epochs - 1:
+                snapshot({"epoch": epoch, "model": model.state_dict(), "optimizer": opt.state_dict(),
+                          "generator": gen.get_state(), "rng": _rng_states(device), "history": list(history),
+                          "train_seconds": time.perf_counter() - t0})
     finally:
         bar.close()
     return model, {"epochs": history, "train_seconds": time.perf_counter() - t0,

@@ -15,13 +15,14 @@ layer_update_rates, params, seed and the training configuration.
 from __future__ import annotations
 
 from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 
 from surnn_neuro.errors import doing
 from surnn_neuro.fileio import staged_dir, write_json_atomic
 from surnn_neuro.preflight import output_dir
-from surnn_neuro.training.checkpoint import load_checkpoint, save_checkpoint
+from surnn_neuro.training.checkpoint import load_checkpoint, load_snapshot, save_checkpoint, save_snapshot
 from surnn_neuro.training.device import resolve_device
 from surnn_neuro.training.loop import TrainConfig, check_training_fits, evaluate, train
 from surnn_neuro.training.tasks import load_task
@@ -75,7 +76,7 @@ RUN_FILES = ("checkpoint.pt", "metrics.json", "history.json", "timings.json")
 
 
 def train_run(cfg: TrainConfig, out_dir, progress=True, task=None, log=None, distributed=False,
-              keep_other_files: bool = False) -> dict | None:
+              keep_other_files: bool = False, snapshot_file=None) -> dict | None:
     """Train, score on the test split and write ``RUN_DIR`` (module docstring). Everything is checked
     before training (the folder can be written, the task loads, the model fits in memory) and
     nothing is written if training fails. Returns metrics.json's content plus ``train_seconds``.
@@ -87,7 +88,12 @@ def train_run(cfg: TrainConfig, out_dir, progress=True, task=None, log=None, dis
 
     A folder holding files other than :data:`RUN_FILES` is refused, since it is replaced as a
     whole; ``keep_other_files`` carries those files into the new folder instead (for callers that
-    keep their own files beside a run, e.g. a sweep's log)."""
+    keep their own files beside a run, e.g. a sweep's log).
+
+    ``snapshot_file`` (one process only): after every epoch the training state is saved there
+    (:func:`~surnn_neuro.training.checkpoint.save_snapshot`); a run that finds a snapshot of the same
+    configuration continues after its epoch, to the same weights as an uninterrupted run, and the
+    file is removed once the run folder is written. For sweep trials, which a killed sweep restarts."""
     out_dir = output_dir(out_dir, "--out", owned=None if keep_other_files else RUN_FILES)
     resolve_device(cfg.device)
     dist = None
@@ -99,8 +105,17 @@ def train_run(cfg: TrainConfig, out_dir, progress=True, task=None, log=None, dis
         with doing(f"loading task {cfg.task}"):
             task = task or task_for(cfg)
         check_training_fits(cfg, task)
+        snapshot = resume = None
+        if snapshot_file is not None and dist is None:
+            snapshot_file = Path(snapshot_file)
+            resume = load_snapshot(snapshot_file, asdict(cfg))
+
+            def snapshot(state):
+                with doing(f"writing {snapshot_file}"):
+                    save_snapshot(snapshot_file, state, asdict(cfg))
         with doing(f"training {cfg.model} on {cfg.task}"):
-            model, history = train(cfg, task, progress=progress, log=log, dist=dist)
+            model, history = train(cfg, task, progress=progress, log=log, dist=dist, snapshot=snapshot,
+                                   resume=resume)
         if dist is not None and not dist.is_main:
             return None
         with doing(f"scoring {cfg.model} on the test split of {cfg.task}"):
@@ -115,6 +130,8 @@ def train_run(cfg: TrainConfig, out_dir, progress=True, task=None, log=None, dis
             write_json_atomic(stage / "history.json",
                               {"epochs": history["epochs"], "world_size": history["world_size"]})
             write_json_atomic(stage / "timings.json", timings)
+        if snapshot is not None:
+            snapshot_file.unlink(missing_ok=True)
         return {**metrics, **timings}
     finally:
         if dist is not None:

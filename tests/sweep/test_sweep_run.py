@@ -173,7 +173,9 @@ def test_sweep_yields_a_pareto_table(sweep):
             p.name for p in d.iterdir()}
         assert all(r[f"energy_pJ_{p}"] > 0 for p in PROFILES) and r["synaptic_ops"] > 0
         assert r["sim_samples"] == 16 and r["epochs_run"] == 3
-        assert len((d / "train.log").read_text().splitlines()) == 1 + 3  # header + one line per epoch
+        lines = (d / "train.log").read_text().splitlines()  # header [, continued from ...], an epoch a line
+        assert lines[0] == r["key"] and [ln.split()[1] for ln in lines if ln.startswith("epoch ")] == [
+            "1/3", "2/3", "3/3"] and len(lines) in (4, 5)
     # λ = 0.05 pushes the update rate below the λ = 0 run of the same duty cycle
     rate = {(r["budget"], r["options"]["duty"]): r["update_rate"] for r in rows}
     assert rate[(0.05, 0.15)] < rate[(0.0, 0.15)] and rate[(0.05, 0.4)] < rate[(0.0, 0.4)]
@@ -262,3 +264,53 @@ def test_optuna_multi_objective_with_asha(tmp_path):
         if r["status"] == "stopped":  # by ASHA after its first epoch: no scores, on no front
             assert r["epochs_run"] == 1 and "synaptic_ops" not in r and r["key"] not in front
     assert (tmp_path / "o" / "pareto_synaptic_ops.png").is_file()
+
+
+def test_a_trial_killed_mid_training_continues_after_its_last_epoch(tmp_path):
+    # one long trial; the sweep is killed once the trial has saved a few epochs (RUN_DIR/resume.pt),
+    # then resumed: the trial continues after the saved epoch instead of from epoch 1, and ends with
+    # the weights of the same training run outside the sweep
+    cfg = tmp_path / "long.toml"
+    cfg.write_text(textwrap.dedent("""
+        [sweep]
+        search = "grid"
+        sim_samples = 8
+        profile = "cmos45_int8"
+        profiles = ["cmos45_int8"]
+        [ray]
+        num_cpus = 1
+        [train]
+        task = "digits"
+        model = "sugru"
+        hidden = 8
+        epochs = 40
+        batch_size = 64
+        """))
+    out = tmp_path / "o"
+
+    def some_epochs_saved():
+        logs = list((out / "runs").glob("*/train.log")) if (out / "runs").exists() else []
+        return True if logs and logs[0].read_text().count("\nepoch ") >= 3 else None
+
+    rc1, log1, pid1, _ = _sweep([str(cfg), "--out", str(out), "--quiet"], tmp_path / "first.log",
+                                interrupt_after=some_epochs_saved)
+    assert rc1 == 130, log1[-3000:]
+    assert _wait_group_gone(pid1)
+    (run,) = (out / "runs").iterdir()
+    assert (run / "resume.pt").is_file() and not (run / "result.json").exists()
+    rc2, log2, pid2, _ = _sweep([str(cfg), "--out", str(out), "--resume", "--quiet"], tmp_path / "second.log")
+    assert rc2 == 0, log2[-3000:]
+    assert _wait_group_gone(pid2)
+    lines = (run / "train.log").read_text().splitlines()
+    cont = [ln for ln in lines if ln.startswith("continued from resume.pt after epoch ")]
+    assert len(cont) == 1 and int(cont[0].split()[-1]) >= 2, lines
+    assert [ln.split()[1] for ln in lines if ln.startswith("epoch ")] == [f"{e}/40" for e in range(1, 41)]
+    assert not (run / "resume.pt").exists()
+    row = json.loads((out / "results.json").read_text())["rows"][0]
+    assert row["status"] == "done" and row["epochs_run"] == 40
+    argv = shlex.split(row["command"])[1:]
+    argv[argv.index("--out") + 1] = str(tmp_path / "again")
+    assert main(argv + ["--quiet"]) == 0
+    a = torch.load(tmp_path / "again" / "checkpoint.pt", weights_only=True)["state_dict"]
+    b = torch.load(run / "checkpoint.pt", weights_only=True)["state_dict"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
