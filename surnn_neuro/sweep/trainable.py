@@ -172,6 +172,7 @@ def run_trial(config: dict, settings: dict) -> None:
         history = _read_json(run_dir / "history.json")
     else:
         metrics, history = finished
+        (run_dir / SNAPSHOT_FILE).unlink(missing_ok=True)  # (killed between the run and its removal)
         for rec in history["epochs"][:-1]:
             tune.report(_epoch_report(rec))
     epochs = history["epochs"]

@@ -174,9 +174,10 @@ def train(cfg: TrainConfig, task: TaskData, progress=True, log=None, stop=None, 
     ``snapshot(state)`` is called after every epoch but the last (and not after one that ``stop``
     ends) with what continuing needs: ``epoch`` (the last one done), the model's and the optimiser's
     state, the batch-order generator's and the random states (:func:`_rng_states`), the history and
-    the seconds so far (live tensors: write them during the call). ``resume=state`` continues from such a snapshot: the epochs after its
-    ``epoch`` run exactly as they would have in one uninterrupted run (same batches, same random
-    draws: the weights are bit-identical on the same device).
+    the seconds so far (live tensors: write them during the call). ``resume=state`` continues from
+    such a snapshot: the epochs after its ``epoch`` run exactly as they would have in one
+    uninterrupted run (same batches, same random draws: the weights are bit-identical on the same
+    device).
     """
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed)
