@@ -11,6 +11,8 @@
    seed, 120 simulated test samples, every profile) with 1 and with 2 workers: wall time, trials per
    hour, the trials' own time (``trial_seconds``: train + convert + simulate + estimate) and what is
    left per trial (Ray + this package's driver work: validation, results, report).
+4. The per-epoch training snapshot of a trial (``RUN_DIR/resume.pt``, what lets a killed trial
+   continue): the trial's training with and without it, interleaved, medians.
 
 Writes benchmarks/results/sweep_throughput.json (``--out`` elsewhere). Timings are meaningful only
 on a quiet machine; the load averages before and after are recorded.
@@ -129,6 +131,33 @@ def real_sweep(trials: int, epochs: int, hidden: int, workers: int, base: Path) 
             "done": summary["counts"]["done"]}
 
 
+def snapshot_cost(epochs: int, hidden: int, repeats: int, base: Path) -> dict:
+    """What the per-epoch training snapshot of a trial (``RUN_DIR/resume.pt``) costs: the same
+    training as a trial's with and without snapshots, interleaved, medians."""
+    from dataclasses import asdict
+
+    from surnn_neuro.training.checkpoint import save_snapshot
+    from surnn_neuro.training.loop import TrainConfig, train
+    from surnn_neuro.training.runs import task_for
+
+    cfg = TrainConfig(task="digits", model="sugru", hidden=hidden, epochs=max(epochs, 2), batch_size=32)
+    task = task_for(cfg)
+    path = base / "resume.pt"
+
+    def snap(state):
+        save_snapshot(path, state, asdict(cfg))
+
+    without, with_ = [], []
+    for _ in range(max(repeats, 3) * 2 + 1):
+        for times, kw in ((without, {}), (with_, {"snapshot": snap})):
+            t0 = time.perf_counter()
+            train(cfg, task, progress=False, **kw)
+            times.append(time.perf_counter() - t0)
+    a, b = statistics.median(without), statistics.median(with_)
+    return {"train_s": a, "train_with_snapshots_s": b, "snapshots_per_run": cfg.epochs - 1,
+            "s_per_snapshot": (b - a) / (cfg.epochs - 1), "snapshot_bytes": path.stat().st_size}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--trials", type=int, default=8)
@@ -165,6 +194,10 @@ def main(argv=None):
             print(f"sweep, {workers} worker(s): {s['trials']} trials in {s['wall_s']:.1f} s = "
                   f"{s['trials_per_hour']:.0f} trials/hour; trial work median {s['trial_seconds_median']:.1f} s, "
                   f"overhead {s['overhead_s_per_trial']:.1f} s per trial")
+        res["snapshots"] = snapshot_cost(a.epochs, a.hidden, a.repeats, base)
+        sn = res["snapshots"]
+        print(f"training snapshot: {sn['s_per_snapshot'] * 1e3:.1f} ms each ({sn['snapshot_bytes']} B), "
+              f"a run of {sn['train_s']:.2f} s")
     res["machine"]["load_after"] = os.getloadavg()
     res["speedup_2_workers"] = res["sweep"]["2"]["trials_per_hour"] / res["sweep"]["1"]["trials_per_hour"]
     write_json_atomic(a.out, res)
