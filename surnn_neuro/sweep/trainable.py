@@ -128,7 +128,6 @@ def run_trial(config: dict, settings: dict) -> None:
 
     from surnn_neuro.sweep.search import trial_settings
     from surnn_neuro.sweep.trials import trial_key, trial_train_config
-    from surnn_neuro.training.checkpoint import load_snapshot
     from surnn_neuro.training.runs import task_for, train_run
 
     t0 = time.perf_counter()
@@ -158,17 +157,16 @@ def run_trial(config: dict, settings: dict) -> None:
             if rec["epoch"] < cfg.epochs - 1:  # the last epoch is reported with the final scores
                 tune.report(_epoch_report(rec))
 
-        # a trial that a killed sweep left mid-training continues after its last finished epoch
-        # (RUN_DIR/resume.pt, written after every epoch): its epochs so far are reported again
-        snapshot = run_dir / SNAPSHOT_FILE
-        resumed = load_snapshot(snapshot, asdict(cfg))
-        if resumed is not None:
+        def resumed(state):
+            # a trial that a killed sweep left mid-training continues after its last finished epoch
+            # (RUN_DIR/resume.pt, written after every epoch): its epochs so far are reported again
             with open(log_path, "a") as f:
-                f.write(f"continued from {SNAPSHOT_FILE} after epoch {resumed['epoch'] + 1}\n")
-            for rec in resumed["history"]:
+                f.write(f"continued from {SNAPSHOT_FILE} after epoch {state['epoch'] + 1}\n")
+            for rec in state["history"]:
                 log(rec)
+
         metrics = train_run(cfg, run_dir, progress=False, task=task, log=log, keep_other_files=True,
-                            snapshot_file=snapshot)
+                            snapshot_file=run_dir / SNAPSHOT_FILE, on_resume=resumed)
         history = _read_json(run_dir / "history.json")
     else:
         metrics, history = finished

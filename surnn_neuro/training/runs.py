@@ -76,7 +76,7 @@ RUN_FILES = ("checkpoint.pt", "metrics.json", "history.json", "timings.json")
 
 
 def train_run(cfg: TrainConfig, out_dir, progress=True, task=None, log=None, distributed=False,
-              keep_other_files: bool = False, snapshot_file=None) -> dict | None:
+              keep_other_files: bool = False, snapshot_file=None, on_resume=None) -> dict | None:
     """Train, score on the test split and write ``RUN_DIR`` (module docstring). Everything is checked
     before training (the folder can be written, the task loads, the model fits in memory) and
     nothing is written if training fails. Returns metrics.json's content plus ``train_seconds``.
@@ -93,7 +93,9 @@ def train_run(cfg: TrainConfig, out_dir, progress=True, task=None, log=None, dis
     ``snapshot_file`` (one process only): after every epoch the training state is saved there
     (:func:`~surnn_neuro.training.checkpoint.save_snapshot`); a run that finds a snapshot of the same
     configuration continues after its epoch, to the same weights as an uninterrupted run, and the
-    file is removed once the run folder is written. For sweep trials, which a killed sweep restarts."""
+    file is removed once the run folder is written; ``on_resume(state)`` is told of a snapshot found
+    (its ``epoch`` and ``history``) before training goes on. For sweep trials, which a killed sweep
+    restarts."""
     out_dir = output_dir(out_dir, "--out", owned=None if keep_other_files else RUN_FILES)
     resolve_device(cfg.device)
     dist = None
@@ -109,6 +111,8 @@ def train_run(cfg: TrainConfig, out_dir, progress=True, task=None, log=None, dis
         if snapshot_file is not None and dist is None:
             snapshot_file = Path(snapshot_file)
             resume = load_snapshot(snapshot_file, asdict(cfg))
+            if resume is not None and on_resume is not None:
+                on_resume(resume)
 
             def snapshot(state):
                 with doing(f"writing {snapshot_file}"):
