@@ -174,67 +174,24 @@ def _running(pid: int) -> bool:
         return False
 
 
-def test_sigkill_of_the_parent_ends_every_lava_process():
-    # a real SIGKILL: the parent runs no cleanup at all. Lava's ProcessModels, runtime services and
-    # shared-memory manager (about a dozen OS processes, forked) must end with it; before
-    # PR_SET_PDEATHSIG they ran on. multiprocessing's resource tracker (exec'd, not forked) ends by
-    # itself once every process holding its pipe is gone, and unlinks the shared memory.
+def _signal_once_lava_runs(cmd: list, sig: int):
+    """Start ``cmd`` (a process that runs a Lava network), send it ``sig`` once the runtime's
+    processes exist, and wait for it: (return code, stderr, its Lava processes still running after
+    30 s, killed so as not to leave them to the rest of the test run)."""
     import subprocess
-    import sys
     import time
 
-    p = subprocess.Popen([sys.executable, "-c", _LONG_RUN], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         deadline, kids = time.monotonic() + 120, set()
-        while time.monotonic() < deadline and len(kids) < 8:  # wait for the runtime's processes
+        while time.monotonic() < deadline and len(kids) < 8 and p.poll() is None:  # the runtime's processes
             time.sleep(0.2)
             kids = _children_of(p.pid)
         time.sleep(1.0)
         kids = _children_of(p.pid)
         assert len(kids) >= 8, f"the Lava runtime did not start: {len(kids)} children"
         grandchildren = {g for k in kids for g in _children_of(k)}
-        os.kill(p.pid, signal.SIGKILL)
-        p.wait()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and any(_running(k) for k in kids | grandchildren):
-            time.sleep(0.2)
-        left = sorted(k for k in kids | grandchildren if _running(k))
-    finally:
-        if p.poll() is None:
-            p.kill()
-    for k in left:  # do not leave them to the rest of the test run
-        os.kill(k, signal.SIGKILL)
-    assert left == []
-
-
-def test_sigterm_of_simulate_on_lava_stops_the_runtime_and_exits_143(tmp_path):
-    # `kill` (SIGTERM) of the real command while Lava runs: Ctrl-C's path
-    # (errors.terminate_as_interrupt), so the runner's finally stops the runtime; the command says
-    # one line, exits 143 = 128 + 15, writes no trace, and every Lava process is gone
-    import subprocess
-    import sys
-    import time
-
-    import numpy as np
-
-    from surnn_neuro.ir.io import write_graph
-
-    g = random_graph(cells=("gru",), gate="threshold", hidden=(5,), seed=3)
-    write_graph(g, tmp_path / "g.h5")
-    np.save(tmp_path / "x.npy", random_input(g, batch=1, steps=200000, seed=0))
-    p = subprocess.Popen([sys.executable, "-m", "surnn_neuro.cli", "simulate", str(tmp_path / "g.h5"),
-                          "--backend", "lava", "--input", str(tmp_path / "x.npy"), "--out", str(tmp_path / "t.h5")],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline, kids = time.monotonic() + 120, set()
-        while time.monotonic() < deadline and len(kids) < 8 and p.poll() is None:
-            time.sleep(0.2)
-            kids = _children_of(p.pid)
-        time.sleep(1.0)
-        kids = _children_of(p.pid)
-        assert len(kids) >= 8, f"the Lava runtime did not start: {len(kids)} children"
-        grandchildren = {g for k in kids for g in _children_of(k)}
-        p.send_signal(signal.SIGTERM)
+        p.send_signal(sig)
         err = p.communicate(timeout=90)[1]
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and any(_running(k) for k in kids | grandchildren):
@@ -245,7 +202,37 @@ def test_sigterm_of_simulate_on_lava_stops_the_runtime_and_exits_143(tmp_path):
             p.kill()
     for k in left:
         os.kill(k, signal.SIGKILL)
-    assert p.returncode == 143, err[-3000:]
+    return p.returncode, err, left
+
+
+def test_sigkill_of_the_parent_ends_every_lava_process():
+    # a real SIGKILL: the parent runs no cleanup at all. Lava's ProcessModels, runtime services and
+    # shared-memory manager (about a dozen OS processes, forked) must end with it; before
+    # PR_SET_PDEATHSIG they ran on. multiprocessing's resource tracker (exec'd, not forked) ends by
+    # itself once every process holding its pipe is gone, and unlinks the shared memory.
+    import sys
+
+    _, _, left = _signal_once_lava_runs([sys.executable, "-c", _LONG_RUN], signal.SIGKILL)
+    assert left == []
+
+
+def test_sigterm_of_simulate_on_lava_stops_the_runtime_and_exits_143(tmp_path):
+    # `kill` (SIGTERM) of the real command while Lava runs: Ctrl-C's path
+    # (errors.terminate_as_interrupt), so the runner's finally stops the runtime; the command says
+    # one line, exits 143 = 128 + 15, writes no trace, and every Lava process is gone
+    import sys
+
+    import numpy as np
+
+    from surnn_neuro.ir.io import write_graph
+
+    g = random_graph(cells=("gru",), gate="threshold", hidden=(5,), seed=3)
+    write_graph(g, tmp_path / "g.h5")
+    np.save(tmp_path / "x.npy", random_input(g, batch=1, steps=200000, seed=0))
+    rc, err, left = _signal_once_lava_runs(
+        [sys.executable, "-m", "surnn_neuro.cli", "simulate", str(tmp_path / "g.h5"), "--backend", "lava",
+         "--input", str(tmp_path / "x.npy"), "--out", str(tmp_path / "t.h5")], signal.SIGTERM)
+    assert rc == 143, err[-3000:]
     assert err.strip().splitlines()[-1] == "surnn-neuro: terminated" and "Traceback" not in err
     # killed outright (SIGTERM's default, before), multiprocessing's tracker reported ~38 leaked
     # shared-memory segments at the exit; stopped by the runner, there are none
